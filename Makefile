@@ -1,0 +1,37 @@
+# Set-up and everyday commands. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of PyTorch lies on this project's machines, so `pip` takes it in seconds. The package
+# itself only asks for torch>=2.2; override TORCH_PIN to use another build.
+TORCH_PIN ?= torch==2.13.0
+
+.PHONY: setup demo test test-all lint typecheck bench-quick clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH_PIN)"
+	$(BIN)/python -m pip install -q -e ".[viz,dev]"
+	touch $@
+
+setup: $(BIN)/.installed
+
+demo: setup
+	$(BIN)/deepprior demo --out demo-output
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-all: setup
+	$(BIN)/python -m pytest -q -m ""
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+bench-quick: setup
+	$(BIN)/deepprior bench denoise --quick
+
+clean:
+	rm -rf $(VENV) demo-output build *.egg-info

@@ -1,0 +1,61 @@
+"""deepprior: restore images with untrained neural networks (the Deep Image Prior family).
+
+The heavy parts (PyTorch, scikit-image) load on first use, so ``import deepprior`` stays light.
+
+Example:
+    >>> import deepprior
+    >>> deepprior.__version__ != ""
+    True
+
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .errors import ConfigError, DeepPriorError, InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import Restoration, degrade, denoise, inpaint, super_resolve
+    from .fit.loop import FitResult, Fitter
+
+_LAZY = {
+    "denoise": "deepprior.api",
+    "inpaint": "deepprior.api",
+    "super_resolve": "deepprior.api",
+    "degrade": "deepprior.api",
+    "Restoration": "deepprior.api",
+    "Fitter": "deepprior.fit.loop",
+    "FitResult": "deepprior.fit.loop",
+    "FitConfig": "deepprior.fit.config",
+    "build_net": "deepprior.nets",
+    "NETWORKS": "deepprior.nets",
+    "PRESETS": "deepprior.presets",
+}
+
+__all__ = [
+    "NETWORKS",
+    "PRESETS",
+    "ConfigError",
+    "DeepPriorError",
+    "FitConfig",
+    "FitResult",
+    "Fitter",
+    "InputError",
+    "Restoration",
+    "__version__",
+    "build_net",
+    "degrade",
+    "denoise",
+    "inpaint",
+    "super_resolve",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'deepprior' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

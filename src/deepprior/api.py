@@ -1,0 +1,637 @@
+"""The Python API: one function per task, mirroring the command line one to one.
+
+Every task runs the same way: read the image, resolve the preset, build the operator and the network,
+pad the image to the network's size (never crop it), fit, crop back, and score against a reference
+when one is given. Each function returns a :class:`Restoration`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import io
+from ._version import __version__
+from .errors import ConfigError, InputError
+from .fit.config import FitConfig
+from .fit.loop import Callback, FitResult, Fitter, StepState
+from .fit.stopping import make_stop_rule
+from .io import ImageData, ImageSource
+from .metrics import psnr as psnr_metric
+from .metrics import ssim as ssim_metric
+
+MIN_SIDE = 8
+
+
+@dataclass
+class Restoration:
+    """The result of a restoration.
+
+    Attributes:
+        image: the restored image (alpha carried through, at the input's bit depth), ready to save.
+        fit: the fitting loop's result (history, iterations, stop point, ...).
+        task: ``denoise``, ``inpaint`` or ``super-resolve``.
+        preset: the preset's name.
+        net: the network's name.
+        device: the device it ran on.
+        precision: ``fp32``, ``bf16`` or ``fp16``.
+        threads: PyTorch's intra-op threads.
+        seed: the seed.
+        psnr: PSNR against the reference of the image as saved (8/16-bit), or None.
+        ssim: SSIM likewise, or None.
+        input_psnr: PSNR of the corrupted input against the reference (denoising and inpainting), or None.
+        config: every resolved setting.
+
+    """
+
+    image: ImageData
+    fit: FitResult
+    task: str
+    preset: str
+    net: str
+    device: str
+    precision: str
+    threads: int
+    seed: int
+    psnr: float | None = None
+    ssim: float | None = None
+    input_psnr: float | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def report(self) -> dict[str, Any]:
+        """The report (``--report``): see the README for the schema."""
+        return {
+            "task": self.task,
+            "preset": self.preset,
+            "net": self.net,
+            "iterations": self.fit.iterations,
+            "stopped_at": self.fit.stopped_at,
+            "stop_reason": self.fit.stop_reason,
+            "seconds": round(self.fit.seconds, 3),
+            "device": self.device,
+            "precision": self.precision,
+            "threads": self.threads,
+            "seed": self.seed,
+            "psnr": None if self.psnr is None else round(self.psnr, 4),
+            "ssim": None if self.ssim is None else round(self.ssim, 5),
+            "input_psnr": None if self.input_psnr is None else round(self.input_psnr, 4),
+            "guard_restores": self.fit.guard_restores,
+            "config": self.config,
+            "version": __version__,
+            "history": self.fit.history,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the image atomically."""
+        return io.save_image(path, self.image)
+
+
+class ProgressBar(Callback):
+    """A tqdm progress bar: iteration, loss, PSNR when a reference is known, and time left."""
+
+    def __init__(self, total: int, description: str = "") -> None:
+        self.total = total
+        self.description = description
+        self.bar: Any = None
+
+    def on_start(self, fitter: Fitter) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.total, desc=self.description, unit="it", dynamic_ncols=True, leave=True)
+
+    def on_step(self, state: StepState) -> None:
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        if state.iteration % 10 == 0 or state.iteration == 1:
+            post = {"loss": f"{state.loss:.2e}"}
+            if state.fitter.reference is not None:
+                value = state.fitter.psnr_reference(state.average)
+                post["psnr"] = f"{value:.2f}" if value is not None else "-"
+            self.bar.set_postfix(post, refresh=False)
+
+    def on_end(self, result: FitResult) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class Snapshots(Callback):
+    """Saves the averaged image at the given iterations as ``DIR/STEM_000100.png``."""
+
+    def __init__(self, iterations: Sequence[int], folder: Path, stem: str, finish: Callable[[torch.Tensor], ImageData]):
+        self.iterations = set(iterations)
+        self.folder = folder
+        self.stem = stem
+        self.finish = finish
+        self.saved: list[Path] = []
+
+    def on_start(self, fitter: Fitter) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def on_step(self, state: StepState) -> None:
+        if state.iteration in self.iterations:
+            image = self.finish(state.fitter.crop(state.average).clamp(0, 1).cpu())
+            path = self.folder / f"{self.stem}_{state.iteration:06d}.png"
+            io.save_image(path, image)
+            self.saved.append(path)
+
+
+def _check_size(img: ImageData, what: str = "image") -> None:
+    if min(img.height, img.width) < MIN_SIDE:
+        raise InputError(
+            f"{what} is {img.size_text}; deepprior needs at least {MIN_SIDE}x{MIN_SIDE} pixels"
+        )
+
+
+def _scales_for(side: int, wanted: int) -> int:
+    """How many levels fit a side: the deepest feature map keeps at least 2 pixels."""
+    return max(1, min(wanted, int(math.floor(math.log2(side))) - 1))
+
+
+def _pad_amount(side: int, multiple: int) -> int:
+    return (-side) % multiple
+
+
+def _pad(t: torch.Tensor, bottom: int, right: int) -> torch.Tensor:
+    if not bottom and not right:
+        return t
+    h, w = t.shape[-2:]
+    mode = "reflect" if bottom < h and right < w else "replicate"
+    return torch.nn.functional.pad(t, (0, right, 0, bottom), mode=mode)
+
+
+def _to_image(tensor: torch.Tensor, like: ImageData, alpha: np.ndarray | None) -> ImageData:
+    pixels = io.quantize(io.from_tensor(tensor), like.bit_depth)
+    return ImageData(pixels=pixels, alpha=alpha, bit_depth=like.bit_depth, path=None)
+
+
+def _load_reference(reference: ImageSource | None, shape: tuple[int, int], channels: int) -> np.ndarray | None:
+    if reference is None:
+        return None
+    ref = io.load_image(reference)
+    if (ref.height, ref.width) != shape:
+        raise InputError(f"reference is {ref.size_text} but the restored image is {shape[1]}x{shape[0]}")
+    px = ref.pixels
+    if px.shape[2] != channels:
+        px = px.mean(axis=2, keepdims=True) if channels == 1 else np.repeat(px.mean(axis=2, keepdims=True), 3, 2)
+    return px
+
+
+def _snapshot_list(snapshots: Sequence[int] | str | None) -> list[int]:
+    if snapshots is None or snapshots == "":
+        return []
+    if isinstance(snapshots, str):
+        try:
+            values = [int(s) for s in snapshots.replace(" ", "").split(",") if s]
+        except ValueError:
+            raise ConfigError(f"snapshots {snapshots!r} is not a comma-separated list of iterations") from None
+    else:
+        values = [int(s) for s in snapshots]
+    if any(v < 1 for v in values):
+        raise ConfigError(f"snapshot iterations must be >= 1, got {values}")
+    return sorted(set(values))
+
+
+@dataclass
+class _Job:
+    """Everything the shared restoration path needs from a task."""
+
+    task: str
+    image: ImageData
+    operator: torch.nn.Module
+    y: torch.Tensor  # the measurement, unpadded
+    weights: torch.Tensor | None  # measured-pixel mask over y, unpadded
+    factor: int  # output size / measurement size
+    out_alpha: np.ndarray | None
+    sigma: float | None = None
+    scale: int | None = None
+    input_for_score: np.ndarray | None = None  # the corrupted input, scored against the reference
+
+
+def _run(
+    job: _Job,
+    *,
+    preset: str | None,
+    net: str | None,
+    num_iter: int | None,
+    lr: float | None,
+    seed: int,
+    device: str,
+    precision: str,
+    threads: int | None,
+    stop: str,
+    reference: ImageSource | None,
+    snapshots: Sequence[int] | str | None,
+    snapshot_dir: str | Path | None,
+    snapshot_stem: str,
+    quiet: bool,
+    time_limit: float | None,
+    callbacks: Sequence[Callback],
+) -> Restoration:
+    from .device import resolve_device, resolve_precision, set_threads
+    from .nets import get_entry
+    from .presets import TaskInfo, resolve_preset
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed {seed!r} is invalid; expected a whole number >= 0")
+    torch_device = resolve_device(device)
+    preset_name = preset or ("fast" if torch_device.type == "cpu" else "paper")
+    chosen = resolve_preset(preset_name, TaskInfo(task=job.task, sigma=job.sigma, scale=job.scale))
+    net_name = net or chosen.net
+    entry = get_entry(net_name)
+    net_config = chosen.net_config if net is None or net == chosen.net else entry.config
+    resolved_precision = resolve_precision(precision, chosen.precision, torch_device)
+    n_threads = set_threads(threads)
+    stop_rule = make_stop_rule(stop)
+    fit_cfg: FitConfig = chosen.fit.updated(
+        num_iter=num_iter, lr=lr, precision=resolved_precision, time_limit=time_limit
+    )
+    if torch_device.type != "cpu" and fit_cfg.channels_last and resolved_precision == "fp32":
+        fit_cfg = fit_cfg.updated(channels_last=False)
+
+    # Pad the output side to a multiple of 2^scales, in whole measurement pixels.
+    h, w = job.y.shape[-2:]
+    out_h, out_w = h * job.factor, w * job.factor
+    scales = _scales_for(min(out_h, out_w), net_config.scales)
+    if scales < net_config.scales:
+        net_config = net_config.with_scales(scales)
+    multiple = max(1, (2**scales) // job.factor)
+    pad_b, pad_r = _pad_amount(h, multiple), _pad_amount(w, multiple)
+    y = _pad(job.y, pad_b, pad_r)
+    pad_weights = torch.zeros((1, 1, h + pad_b, w + pad_r))
+    pad_weights[..., :h, :w] = 1.0
+    weights = pad_weights if (pad_b or pad_r) else None
+    if job.weights is not None:
+        base = _pad(job.weights, pad_b, pad_r) if (pad_b or pad_r) else job.weights
+        weights = base if weights is None else base * weights
+    region = (0, 0, out_h, out_w)
+
+    ref_px = _load_reference(reference, (out_h, out_w), job.image.channels)
+    ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
+
+    torch.manual_seed(seed)
+    network = entry.builder(fit_cfg.input_depth, job.image.channels, net_config)
+
+    def finish(t: torch.Tensor) -> ImageData:
+        return _to_image(t, job.image, job.out_alpha)
+
+    cbs: list[Callback] = list(callbacks)
+    if not quiet:
+        cbs.insert(0, ProgressBar(fit_cfg.num_iter, description=job.task))
+    snap_iters = _snapshot_list(snapshots)
+    if snap_iters:
+        folder = Path(snapshot_dir) if snapshot_dir is not None else Path(f"{snapshot_stem}_snapshots")
+        cbs.append(Snapshots(snap_iters, folder, snapshot_stem, finish))
+
+    fitter = Fitter(
+        network, job.operator, y, config=fit_cfg, weights=weights, region=region, stop=stop_rule,
+        callbacks=cbs, reference=ref_tensor, device=torch_device, seed=seed,
+    )
+    result = fitter.run()
+    restored = finish(result.image)
+    psnr_value = ssim_value = input_psnr = None
+    if ref_px is not None:
+        psnr_value = psnr_metric(restored.pixels, ref_px)
+        ssim_value = ssim_metric(restored.pixels, ref_px) if min(out_h, out_w) >= 7 else None
+        if job.input_for_score is not None:
+            input_psnr = psnr_metric(job.input_for_score, ref_px)
+    config = {
+        "task": job.task,
+        "preset": preset_name,
+        "net": net_name,
+        "net_config": _jsonable(net_config),
+        "fit": fit_cfg.to_dict(),
+        "stop": result.stop_rule,
+        "operator": repr(job.operator),
+        "image": {"width": job.image.width, "height": job.image.height, "channels": job.image.channels,
+                  "bit_depth": job.image.bit_depth, "alpha": job.image.alpha is not None},
+        "output": {"width": out_w, "height": out_h},
+        "padding": {"bottom": pad_b * job.factor, "right": pad_r * job.factor},
+        "sigma": job.sigma,
+        "scale": job.scale,
+        "device": str(torch_device),
+        "threads": n_threads,
+        "seed": seed,
+    }
+    return Restoration(
+        image=restored, fit=result, task=job.task, preset=preset_name, net=net_name, device=str(torch_device),
+        precision=resolved_precision, threads=n_threads, seed=seed, psnr=psnr_value, ssim=ssim_value,
+        input_psnr=input_psnr, config=config,
+    )
+
+
+def _jsonable(obj: Any) -> Any:
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {k: _jsonable(v) for k, v in asdict(obj).items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def _stem(image: ImageSource) -> str:
+    if isinstance(image, (str, Path)):
+        return Path(image).stem
+    if isinstance(image, ImageData) and image.path is not None:
+        return image.path.stem
+    return "image"
+
+
+_COMMON_DOC = """
+        preset: named settings (``fast``, ``paper``, ...; default ``fast`` on a CPU, ``paper`` elsewhere).
+        net: network from the registry (default: the preset's).
+        num_iter: iteration cap (CLI ``--iters``; default: the preset's).
+        lr: Adam's learning rate (default: the preset's).
+        seed: seeds the network's weights, its input and the perturbations.
+        device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
+        precision: ``auto``, ``fp32``, ``bf16`` or ``fp16``.
+        threads: PyTorch threads (default: PyTorch's choice).
+        stop: stopping rule (``none`` runs exactly ``num_iter``).
+        reference: the clean image, to report PSNR/SSIM (never used by the fit).
+        snapshots: iterations at which to save the averaged image.
+        snapshot_dir: where snapshots go (default ``STEM_snapshots``).
+        quiet: no progress bar.
+        time_limit: seconds after which the fit stops and returns its current image.
+        callbacks: extra :class:`~deepprior.fit.loop.Callback` hooks.
+"""
+
+
+def denoise(
+    image: ImageSource,
+    *,
+    sigma: float | None = None,
+    preset: str | None = None,
+    net: str | None = None,
+    num_iter: int | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    precision: str = "auto",
+    threads: int | None = None,
+    stop: str = "none",
+    reference: ImageSource | None = None,
+    snapshots: Sequence[int] | str | None = None,
+    snapshot_dir: str | Path | None = None,
+    quiet: bool = True,
+    time_limit: float | None = None,
+    callbacks: Sequence[Callback] = (),
+) -> Restoration:
+    """Denoise an image with a Deep Image Prior.
+
+    Args:
+        image: the noisy image (path, PIL image, array or :class:`~deepprior.io.ImageData`).
+        sigma: the Gaussian noise level on the 0-255 scale, when known (picks the paper's input noise).
+
+    """
+    img = io.load_image(image)
+    _check_size(img)
+    if sigma is not None and sigma < 0:
+        raise ConfigError(f"sigma {sigma} is negative")
+    y = io.to_tensor(img.pixels)
+    from .physics import Identity
+
+    job = _Job("denoise", img, Identity(), y, None, 1, img.alpha, sigma=sigma, input_for_score=img.pixels)
+    return _run(
+        job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device, precision=precision,
+        threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
+        snapshot_stem=_stem(image), quiet=quiet, time_limit=time_limit, callbacks=callbacks,
+    )
+
+
+def inpaint(
+    image: ImageSource,
+    *,
+    mask: ImageSource | np.ndarray | None = None,
+    preset: str | None = None,
+    net: str | None = None,
+    num_iter: int | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    precision: str = "auto",
+    threads: int | None = None,
+    stop: str = "none",
+    reference: ImageSource | None = None,
+    snapshots: Sequence[int] | str | None = None,
+    snapshot_dir: str | Path | None = None,
+    quiet: bool = True,
+    time_limit: float | None = None,
+    callbacks: Sequence[Callback] = (),
+) -> Restoration:
+    """Fill the missing pixels of an image (inpainting, pixel restoration).
+
+    Args:
+        image: the damaged image.
+        mask: white = known, black = missing (grey >= 128 counts as known). Without a mask, the image's
+            transparent pixels (alpha 0) are the missing ones, and the output is opaque.
+
+    """
+    img = io.load_image(image)
+    _check_size(img)
+    out_alpha = img.alpha
+    if mask is None:
+        if img.alpha is None or not (img.alpha < 0.5 / 255).any():
+            raise InputError("inpaint needs --mask (white = known, black = missing), or a PNG with transparent pixels")
+        known = img.alpha >= 0.5 / 255
+        out_alpha = None
+    else:
+        if isinstance(mask, ImageData):
+            mask = mask.pixels
+        known = io.load_mask(mask, height=img.height, width=img.width)  # type: ignore[arg-type]
+    if not known.any():
+        raise InputError("the mask marks no pixel as known: nothing to fit")
+    from .physics import Mask
+
+    m = torch.from_numpy(known.astype(np.float32))[None, None]
+    y = io.to_tensor(img.pixels) * m
+    job = _Job("inpaint", img, Mask(m), y, m, 1, out_alpha, input_for_score=img.pixels * known[:, :, None])
+    return _run(
+        job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device, precision=precision,
+        threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
+        snapshot_stem=_stem(image), quiet=quiet, time_limit=time_limit, callbacks=callbacks,
+    )
+
+
+SCALES = (2, 4, 8)
+
+
+def super_resolve(
+    image: ImageSource,
+    *,
+    scale: int,
+    kernel: str = "lanczos2",
+    preset: str | None = None,
+    net: str | None = None,
+    num_iter: int | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    precision: str = "auto",
+    threads: int | None = None,
+    stop: str = "none",
+    reference: ImageSource | None = None,
+    snapshots: Sequence[int] | str | None = None,
+    snapshot_dir: str | Path | None = None,
+    quiet: bool = True,
+    time_limit: float | None = None,
+    callbacks: Sequence[Callback] = (),
+) -> Restoration:
+    """Enlarge an image by ``scale`` with a Deep Image Prior.
+
+    The network's output is downsampled by the stated operator (``kernel``) and fitted to the input.
+
+    Args:
+        image: the low-resolution image.
+        scale: 2, 4 or 8.
+        kernel: the downsampling operator the fit assumes: ``lanczos2`` (the paper's), ``lanczos3``,
+            ``bicubic`` or ``box``.
+
+    """
+    if scale not in SCALES:
+        raise ConfigError(f"scale {scale!r} is invalid; expected one of {', '.join(map(str, SCALES))}")
+    img = io.load_image(image)
+    if min(img.height, img.width) < 4:
+        raise InputError(f"image is {img.size_text}; super-resolution needs at least 4x4 pixels")
+    from .physics import Downsample
+
+    alpha = None
+    if img.alpha is not None:
+        from PIL import Image
+
+        a = Image.fromarray(np.round(img.alpha * 255).astype(np.uint8))
+        size = (img.width * scale, img.height * scale)
+        alpha = np.asarray(a.resize(size, Image.Resampling.BICUBIC), np.float32) / 255
+    y = io.to_tensor(img.pixels)
+    job = _Job("super-resolve", img, Downsample(scale, kernel), y, None, scale, alpha, scale=scale)
+    return _run(
+        job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device, precision=precision,
+        threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
+        snapshot_stem=_stem(image), quiet=quiet, time_limit=time_limit, callbacks=callbacks,
+    )
+
+
+for _f in (denoise, inpaint, super_resolve):
+    _f.__doc__ = (_f.__doc__ or "").rstrip() + _COMMON_DOC + """
+    Returns:
+        A :class:`Restoration` (``.image``, ``.fit``, ``.psnr``, ``.report()``, ``.save(path)``).
+    """
+
+
+@dataclass
+class Degradation:
+    """The output of :func:`degrade`: the corrupted image, and the mask of kept pixels when ``drop`` is used."""
+
+    image: ImageData
+    mask: np.ndarray | None = None
+    description: str = ""
+
+
+def degrade(
+    image: ImageSource,
+    *,
+    noise: str | None = None,
+    sigma: float | None = None,
+    peak: float | None = None,
+    amount: float | None = None,
+    drop: float | None = None,
+    downscale: int | None = None,
+    seed: int = 0,
+) -> Degradation:
+    """Corrupt a clean image with the project's own, seeded, noise models.
+
+    Order: downscale (antialiased bicubic, Pillow's ``Image.resize``), then noise, clip to [0, 1], then
+    drop pixels (missing pixels are set to 0). The result keeps the input's bit depth.
+
+    Args:
+        image: the clean image.
+        noise: ``gaussian``, ``poisson``, ``salt-pepper`` or ``speckle``; inferred from the level given
+            when None (``sigma`` -> gaussian, ``peak`` -> poisson, ``amount`` -> salt-pepper).
+        sigma: Gaussian standard deviation on the 0-255 scale, or, with ``noise="speckle"``, the speckle
+            standard deviation on the [0, 1] scale.
+        peak: Poisson peak (photons at intensity 1).
+        amount: salt-and-pepper fraction of pixels.
+        drop: probability that a pixel goes missing.
+        downscale: integer factor to shrink the image by.
+        seed: seeds every random draw.
+
+    Example:
+        >>> import numpy as np
+        >>> d = degrade(np.full((16, 16, 3), 128, np.uint8), sigma=25, seed=0)
+        >>> d.image.pixels.shape
+        (16, 16, 3)
+
+    """
+    from .physics import make_noise, random_mask
+
+    img = io.load_image(image)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed {seed!r} is invalid; expected a whole number >= 0")
+    if noise is None:
+        given = [n for n, v in (("gaussian", sigma), ("poisson", peak), ("salt-pepper", amount)) if v is not None]
+        if len(given) > 1:
+            raise ConfigError("give one noise level (--sigma, --peak or --amount), or name the noise with --noise")
+        noise = given[0] if given else None
+    parts: list[str] = []
+    pixels = img.pixels
+    alpha = img.alpha
+    if downscale is not None:
+        if isinstance(downscale, bool) or not isinstance(downscale, int) or downscale < 1:
+            raise ConfigError(f"downscale factor {downscale!r} is invalid; expected a whole number >= 1")
+        pixels, alpha = _downscale(img, downscale)
+        parts.append(f"downscale x{downscale} (bicubic, antialiased)")
+    x = io.to_tensor(pixels)
+    gen = torch.Generator().manual_seed(seed)
+    if noise is not None:
+        level = {"gaussian": sigma, "poisson": peak, "salt-pepper": amount, "speckle": sigma}.get(noise)
+        if noise not in ("gaussian", "poisson", "salt-pepper", "speckle"):
+            make_noise(noise, 0.0)  # raises with the list of choices
+        if level is None:
+            flag = {"gaussian": "--sigma", "poisson": "--peak", "salt-pepper": "--amount", "speckle": "--sigma"}[noise]
+            raise ConfigError(f"{noise} noise needs its level ({flag})")
+        model = make_noise(noise, level / 255.0 if noise == "gaussian" else level)
+        x = model(x, generator=gen)
+        parts.append(repr(model))
+    x = x.clamp(0, 1)
+    mask = None
+    if drop is not None:
+        m = random_mask(x.shape[-2], x.shape[-1], drop=drop, generator=gen)
+        x = x * m
+        mask = m[0, 0].numpy() > 0.5
+        parts.append(f"drop {drop:g} of pixels")
+    if not parts:
+        raise ConfigError("nothing to do: give a noise level (--sigma, --peak, --amount), --drop or --downscale")
+    out = ImageData(pixels=io.quantize(io.from_tensor(x), img.bit_depth), alpha=alpha, bit_depth=img.bit_depth)
+    return Degradation(image=out, mask=mask, description=", ".join(parts))
+
+
+def _downscale(img: ImageData, factor: int) -> tuple[np.ndarray, np.ndarray | None]:
+    from PIL import Image
+
+    w, h = img.width // factor, img.height // factor
+    if min(w, h) < 1:
+        raise InputError(f"image is {img.size_text}: too small to downscale by {factor}")
+
+    def resize(plane: np.ndarray) -> np.ndarray:
+        pil = Image.fromarray(plane.astype(np.float32), mode="F")
+        return np.asarray(pil.resize((w, h), Image.Resampling.BICUBIC), dtype=np.float32)
+
+    # Crop so that the sides divide by the factor, as SR benchmarks do, then resize each plane in float.
+    px = img.pixels[: h * factor, : w * factor]
+    pixels = np.clip(np.stack([resize(px[:, :, c]) for c in range(px.shape[2])], axis=2), 0, 1)
+    alpha = None if img.alpha is None else np.clip(resize(img.alpha[: h * factor, : w * factor]), 0, 1)
+    return pixels, alpha
+
+
+def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    """Call ``fn`` and return its result with the wall time (used by the benchmarks)."""
+    t = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t

@@ -1,0 +1,341 @@
+"""The ``deepprior`` command line.
+
+Heavy libraries load inside the commands, so ``deepprior --version`` and ``--help`` answer at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ._version import __version__
+from .errors import DeepPriorError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+PRESET_NAMES = ["fast", "paper", "paper-pixels", "paper-region", "paper-text"]
+STOP_NAMES = ["none"]
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+
+class Interrupted(Exception):
+    """A fit was interrupted; its partial result was saved."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def handle_errors(fn: F) -> F:
+    """Turn deepprior's errors into one line on stderr and a non-zero exit, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DeepPriorError as exc:
+            raise click.ClickException(str(exc)) from None
+        except Interrupted as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(exc.code)
+        except OSError as exc:
+            raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def interrupts() -> Iterator[dict[str, int]]:
+    """Make SIGTERM behave like Ctrl-C inside a fit, and remember which signal arrived."""
+    seen: dict[str, int] = {"signal": 0}
+
+    def on_term(signum: int, frame: Any) -> None:
+        seen["signal"] = signum
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def common_options(fn: F) -> F:
+    """The options every restoration command shares (one to one with the API's arguments)."""
+    options = [
+        click.option("--preset", type=click.Choice(PRESET_NAMES), default=None,
+                     help="Named settings; default: fast on a CPU, paper on a GPU. See the table below."),
+        click.option("--net", default=None, help="Network from `deepprior nets` (default: the preset's)."),
+        click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None,
+                     help="Iteration cap (default: the preset's)."),
+        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Adam learning rate (default: the preset's)."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="Seeds the weights, the input and its perturbations."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto",
+                     show_default=True),
+        click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto",
+                     show_default=True, help="auto: the preset's (fast: bf16 where the hardware has it)."),
+        click.option("--threads", type=click.IntRange(min=1), default=None, help="PyTorch CPU threads."),
+        click.option("--stop", type=click.Choice(STOP_NAMES), default="none", show_default=True,
+                     help="Stopping rule; --iters stays the cap."),
+        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Seconds after which the fit stops and saves its current image."),
+        click.option("--reference", type=click.Path(dir_okay=True, path_type=Path), default=None,
+                     help="Clean image (or folder of them, matched by name) to report PSNR and SSIM."),
+        click.option("--report", type=click.Path(path_type=Path), default=None,
+                     help="Write a JSON report (iterations, stop, timing, PSNR, history, settings)."),
+        click.option("--snapshots", default=None, metavar="N,N,...",
+                     help="Save the averaged image at these iterations."),
+        click.option("--snapshot-dir", type=click.Path(path_type=Path), default=None,
+                     help="Folder for snapshots [default: OUTPUT-stem_snapshots/]."),
+        click.option("--overwrite", is_flag=True, help="Allow the output to replace the input file."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _expand_inputs(inputs: tuple[Path, ...]) -> tuple[list[Path], bool]:
+    files: list[Path] = []
+    batch = len(inputs) > 1
+    for p in inputs:
+        if p.is_dir():
+            batch = True
+            found = sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES and q.is_file())
+            if not found:
+                raise click.ClickException(f"folder {p} holds no image files")
+            files.extend(found)
+        elif not p.exists():
+            raise click.ClickException(f"no such file: {p}")
+        else:
+            files.append(p)
+    return files, batch
+
+
+def _outputs(files: list[Path], output: Path, batch: bool, overwrite: bool) -> list[Path]:
+    if batch:
+        if not output.is_dir():
+            raise click.ClickException(f"with several inputs, -o must be an existing folder; {output} is not")
+        outs = [output / f"{f.stem}.png" for f in files]
+    elif output.is_dir():
+        outs = [output / f"{files[0].stem}.png"]
+    else:
+        outs = [output]
+        if not output.parent.is_dir() and str(output.parent):
+            raise click.ClickException(f"output folder {output.parent} does not exist")
+    for f, o in zip(files, outs, strict=False):
+        if o.resolve() == f.resolve() and not overwrite:
+            raise click.ClickException(f"output {o} is the input file; pass --overwrite to replace it")
+    return outs
+
+
+def _reference_for(reference: Path | None, image: Path, batch: bool) -> Path | None:
+    if reference is None:
+        return None
+    if reference.is_dir():
+        matches = [q for q in reference.iterdir() if q.stem == image.stem and q.suffix.lower() in IMAGE_SUFFIXES]
+        if not matches:
+            raise click.ClickException(f"no reference named {image.stem}.* in {reference}")
+        return matches[0]
+    if batch:
+        raise click.ClickException("with several inputs, --reference must be a folder of images with the same names")
+    return reference
+
+
+def _run_many(
+    task: str,
+    run: Callable[..., Any],
+    inputs: tuple[Path, ...],
+    output: Path,
+    opts: dict[str, Any],
+    extra: dict[str, Any],
+) -> None:
+    files, batch = _expand_inputs(inputs)
+    outs = _outputs(files, output, batch, opts.pop("overwrite"))
+    reference = opts.pop("reference")
+    report_path: Path | None = opts.pop("report")
+    snapshot_dir = opts.pop("snapshot_dir")
+    if report_path is not None and not (report_path.parent.is_dir() or not str(report_path.parent)):
+        raise click.ClickException(f"report folder {report_path.parent} does not exist")
+    from . import io
+
+    reports = []
+    with interrupts() as seen:
+        for f, out in zip(files, outs, strict=False):
+            snap_dir = snapshot_dir
+            if opts.get("snapshots") and snap_dir is None:
+                snap_dir = out.parent / f"{out.stem}_snapshots"
+            elif snap_dir is not None and batch:
+                snap_dir = Path(snap_dir) / out.stem
+            result = run(
+                f, reference=_reference_for(reference, f, batch), snapshot_dir=snap_dir, **opts, **extra
+            )
+            result.save(out)
+            rep = result.report()
+            rep["input"], rep["output"] = str(f), str(out)
+            reports.append(rep)
+            if report_path is not None:
+                io.write_text_atomic(report_path, json.dumps(reports if batch else rep, indent=2) + "\n")
+            if not opts.get("quiet"):
+                click.echo(_summary(result, out), err=False)
+            if result.fit.stop_reason == "interrupted":
+                code = 143 if seen["signal"] == signal.SIGTERM else 130
+                where = f" and the report to {report_path}" if report_path else ""
+                raise Interrupted(
+                    f"interrupted at iteration {result.fit.iterations}: saved the current averaged image to {out}"
+                    f"{where}", code
+                )
+
+
+def _summary(result: Any, out: Path) -> str:
+    parts = [f"saved {out}", f"{result.fit.iterations} iterations ({result.fit.stop_reason})",
+             f"{result.fit.seconds:.1f} s", f"{result.device}/{result.precision}"]
+    if result.psnr is not None:
+        before = f"{result.input_psnr:.2f} -> " if result.input_psnr is not None else ""
+        parts.append(f"PSNR {before}{result.psnr:.2f} dB")
+    if result.ssim is not None:
+        parts.append(f"SSIM {result.ssim:.4f}")
+    return ", ".join(parts)
+
+
+class _LazyEpilogCommand(click.Command):
+    """Shows the preset table under ``--help``, built only then (it imports torch)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .presets import preset_table
+
+        formatter.write_paragraph()
+        formatter.write_text("Presets:")
+        for line in preset_table().splitlines():
+            formatter.write(f"  {line}\n")
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="deepprior")
+def cli() -> None:
+    """Restore images with untrained neural networks (Deep Image Prior and family)."""
+
+
+@cli.command(cls=_LazyEpilogCommand)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")
+@click.option("--sigma", type=click.FloatRange(min=0), default=None,
+              help="Gaussian noise level on the 0-255 scale, when known.")
+@common_options
+@handle_errors
+def denoise(inputs: tuple[Path, ...], output: Path, sigma: float | None, **opts: Any) -> None:
+    """Remove noise from INPUT (files or folders)."""
+    from .api import denoise as run
+
+    _run_many("denoise", run, inputs, output, opts, {"sigma": sigma})
+
+
+@cli.command(cls=_LazyEpilogCommand)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")
+@click.option("--mask", type=click.Path(path_type=Path), default=None,
+              help="White = known, black = missing. Default: the PNG's transparent pixels.")
+@common_options
+@handle_errors
+def inpaint(inputs: tuple[Path, ...], output: Path, mask: Path | None, **opts: Any) -> None:
+    """Fill the missing pixels of INPUT (inpainting and pixel restoration)."""
+    from .api import inpaint as run
+
+    if mask is not None and not mask.exists():
+        raise click.ClickException(f"no such mask file: {mask}")
+    _run_many("inpaint", run, inputs, output, opts, {"mask": mask})
+
+
+@cli.command("super-resolve", cls=_LazyEpilogCommand)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")
+@click.option("--scale", required=True, type=click.Choice(["2", "4", "8"]), help="Enlargement factor.")
+@click.option("--kernel", type=click.Choice(["lanczos2", "lanczos3", "bicubic", "box"]), default="lanczos2",
+              show_default=True, help="The downsampling operator the fit assumes.")
+@common_options
+@handle_errors
+def super_resolve(inputs: tuple[Path, ...], output: Path, scale: str, kernel: str, **opts: Any) -> None:
+    """Enlarge INPUT by --scale."""
+    from .api import super_resolve as run
+
+    _run_many("super-resolve", run, inputs, output, opts, {"scale": int(scale), "kernel": kernel})
+
+
+@cli.command()
+@click.argument("clean", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+@click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle"]), default=None,
+              help="Noise model [default: inferred from the level given].")
+@click.option("--sigma", type=click.FloatRange(min=0), default=None,
+              help="Gaussian: std on the 0-255 scale; speckle: std on the [0, 1] scale.")
+@click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Poisson peak: y = Poisson(P x) / P.")
+@click.option("--amount", type=click.FloatRange(0, 1), default=None, help="Salt-and-pepper fraction of pixels.")
+@click.option("--drop", type=click.FloatRange(0, 1, max_open=True), default=None,
+              help="Each pixel goes missing with this probability.")
+@click.option("--mask-out", type=click.Path(path_type=Path), default=None, help="Write the mask of kept pixels.")
+@click.option("--downscale", type=click.IntRange(min=1), default=None, help="Shrink by this factor (bicubic).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--overwrite", is_flag=True, help="Allow the output to replace the input file.")
+@handle_errors
+def degrade(clean: Path, output: Path, mask_out: Path | None, overwrite: bool, **opts: Any) -> None:
+    """Corrupt a CLEAN image with seeded noise, missing pixels or downscaling (clipped, same bit depth)."""
+    from . import io
+    from .api import degrade as run
+
+    if output.resolve() == clean.resolve() and not overwrite:
+        raise click.ClickException(f"output {output} is the input file; pass --overwrite to replace it")
+    if mask_out is not None and opts.get("drop") is None:
+        raise click.ClickException("--mask-out needs --drop")
+    result = run(clean, **opts)
+    io.save_image(output, result.image)
+    if mask_out is not None and result.mask is not None:
+        import numpy as np
+
+        io.save_image(mask_out, result.mask.astype(np.uint8) * 255)
+    click.echo(f"saved {output}: {result.description}")
+
+
+@cli.command()
+def nets() -> None:
+    """List the registered networks with their parameter counts (RGB output)."""
+    from .nets import NETWORKS, count_parameters
+
+    click.echo(f"{'name':<12} {'parameters':>12}  description")
+    for name, entry in NETWORKS.items():
+        n = count_parameters(entry.builder(entry.input_depth, 3, entry.config))
+        click.echo(f"{name:<12} {n:>12,}  {entry.summary}")
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo-output"), show_default=True,
+              help="Folder for the demo's images and report.")
+@click.option("--iters", "num_iter", type=click.IntRange(min=1), default=1200, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("-q", "--quiet", is_flag=True)
+@handle_errors
+def demo(out_dir: Path, num_iter: int, seed: int, quiet: bool) -> None:
+    """Denoise a 128x128 crop of scikit-image's astronaut (sigma 25) and report PSNR before and after."""
+    from .demo import run_demo
+
+    run_demo(out_dir, num_iter=num_iter, seed=seed, quiet=quiet, echo=click.echo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="deepprior")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

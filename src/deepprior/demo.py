@@ -1,0 +1,46 @@
+"""``deepprior demo``: the whole story on an image that ships with scikit-image."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import InputError
+
+CROP = (slice(40, 168), slice(180, 308))  # 128x128 around the astronaut's face
+
+
+def run_demo(
+    out_dir: Path, *, num_iter: int = 1200, seed: int = 0, quiet: bool = False, echo: Callable[[str], None] = print
+) -> dict[str, object]:
+    """Degrade a crop of the astronaut with Gaussian noise (sigma 25), restore it, report PSNR before and after.
+
+    Writes ``clean.png``, ``noisy.png``, ``restored.png`` and ``report.json`` into ``out_dir``.
+    """
+    import json
+
+    from skimage import data
+
+    from . import io
+    from .api import degrade, denoise
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir} exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clean = data.astronaut()[CROP]
+    noisy = degrade(clean, sigma=25, seed=seed).image
+    io.save_image(out_dir / "clean.png", clean)
+    io.save_image(out_dir / "noisy.png", noisy)
+    echo(f"demo: astronaut crop 128x128, Gaussian noise sigma 25 (seed {seed}), {num_iter} iterations")
+    result = denoise(noisy, sigma=25, num_iter=num_iter, seed=seed, reference=clean, quiet=quiet)
+    result.save(out_dir / "restored.png")
+    report = result.report()
+    io.write_text_atomic(out_dir / "report.json", json.dumps(report, indent=2) + "\n")
+    echo(
+        f"PSNR before {result.input_psnr:.2f} dB, after {result.psnr:.2f} dB "
+        f"(SSIM {result.ssim:.4f}); {result.fit.iterations} iterations in {result.fit.seconds:.0f} s "
+        f"on {result.device} ({result.precision}, {result.threads} threads, preset {result.preset})"
+    )
+    echo(f"wrote {out_dir}/clean.png, noisy.png, restored.png, report.json")
+    return report

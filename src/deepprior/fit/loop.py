@@ -1,0 +1,336 @@
+"""The fitting loop: one object with injected parts, serving every network and every task.
+
+References:
+    Ulyanov, Vedaldi and Lempitsky, "Deep Image Prior", CVPR 2018 (input perturbation, output averaging,
+    and the divergence guard of the reference code).
+
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from .config import FitConfig
+from .inputs import make_input
+from .stopping import NoStop, StopRule
+
+
+@dataclass
+class StepState:
+    """What callbacks and stopping rules see after each iteration.
+
+    Attributes:
+        iteration: iterations completed so far (1 after the first).
+        loss: the data term of this iteration (mean squared error on the measured entries).
+        output: this iteration's network output (padded size, float32, detached).
+        average: the averaged output after this iteration (padded size, float32).
+        fitter: the running fit (for its measurement, weights and helpers).
+        restored: True when the divergence guard restored the weights at this iteration.
+
+    """
+
+    iteration: int
+    loss: float
+    output: torch.Tensor
+    average: torch.Tensor
+    fitter: Fitter
+    restored: bool = False
+
+
+class Callback:
+    """Hooks into a fit; every method is optional."""
+
+    def on_start(self, fitter: Fitter) -> None:
+        """Called once before the first iteration."""
+
+    def on_step(self, state: StepState) -> None:
+        """Called after every iteration."""
+
+    def on_end(self, result: FitResult) -> None:
+        """Called once with the result."""
+
+
+@dataclass
+class FitResult:
+    """The outcome of a fit, whatever the network, task or stopping rule.
+
+    Attributes:
+        image: ``1 x C x H x W`` float32 tensor in [0, 1] on the CPU, cropped to the image region.
+        history: one dict per logged iteration: ``iteration``, ``loss``, ``psnr_input`` (averaged output
+            against the measurement on the measured pixels) and ``psnr`` (against the reference, or None).
+        iterations: iterations run.
+        stopped_at: the iteration whose image is returned.
+        stop_reason: ``max_iter``, ``interrupted``, ``time_limit`` or the stopping rule's name.
+        seconds: wall time of the loop.
+        guard_restores: how often the divergence guard restored the weights.
+
+    """
+
+    image: torch.Tensor
+    history: list[dict[str, Any]]
+    iterations: int
+    stopped_at: int
+    stop_reason: str
+    seconds: float
+    guard_restores: int = 0
+    stop_rule: dict[str, object] = field(default_factory=dict)
+
+
+def _mse(a: torch.Tensor, b: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    d = (a - b) ** 2
+    if weights is None:
+        return d.mean()
+    return (d * weights).sum() / weights.sum().clamp(min=1)
+
+
+def psnr_from_mse(mse: float) -> float:
+    """PSNR in dB for a peak of 1."""
+    return float("inf") if mse <= 0 else -10.0 * math.log10(mse)
+
+
+class Fitter:
+    """Fits an untrained network so that ``A(net(z))`` matches the measurement ``y``.
+
+    Args:
+        net: the prior (any module mapping ``1 x input_depth x H x W`` to ``1 x C x H x W``).
+        operator: the forward operator ``A`` (identity, mask, downsampling, ...).
+        y: the measurement, ``1 x C x h x w`` (padded to the network's needs).
+        config: the loop's settings.
+        weights: 0/1 weights of the entries of ``y`` that count (padding and missing pixels are 0);
+            None counts every entry.
+        region: ``(top, left, height, width)`` of the real image inside the network's output; the
+            result and the reference PSNR are taken there. None: the whole output.
+        stop: the stopping rule (default: none, run to ``config.num_iter``).
+        callbacks: hooks called every iteration (progress bars, snapshots).
+        reference: the clean image (``1 x C x height x width``), only to score the history.
+        device: where to run.
+        seed: seeds the input ``z`` and its perturbations (the network's weights are seeded by whoever
+            builds it).
+
+    Example:
+        >>> from deepprior.nets import build_net, SkipConfig
+        >>> from deepprior.physics import Identity
+        >>> torch.manual_seed(0) and None
+        >>> net = build_net("skip", in_channels=4, out_channels=1,
+        ...                 config=SkipConfig((8, 8), (8, 8), (2, 2)))
+        >>> y = torch.rand(1, 1, 16, 16)
+        >>> r = Fitter(net, Identity(), y, config=FitConfig(num_iter=3, input_depth=4)).run()
+        >>> r.iterations, r.stop_reason, tuple(r.image.shape)
+        (3, 'max_iter', (1, 1, 16, 16))
+
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        operator: nn.Module,
+        y: torch.Tensor,
+        *,
+        config: FitConfig,
+        weights: torch.Tensor | None = None,
+        region: tuple[int, int, int, int] | None = None,
+        stop: StopRule | None = None,
+        callbacks: Sequence[Callback] = (),
+        reference: torch.Tensor | None = None,
+        device: torch.device | str = "cpu",
+        seed: int = 0,
+    ) -> None:
+        self.config = config
+        self.device = torch.device(device)
+        self.net = net.to(self.device)
+        self.operator = operator.to(self.device)
+        self.y = y.to(self.device, torch.float32)
+        measured = getattr(operator, "measured", lambda _y: None)(self.y)
+        if weights is not None:
+            weights = weights.to(self.device, torch.float32).expand_as(self.y)
+            measured = weights if measured is None else measured * weights
+        self.weights: torch.Tensor | None = measured
+        self.stop = stop if stop is not None else NoStop()
+        self.callbacks = list(callbacks)
+        self.reference = None if reference is None else reference.to(self.device, torch.float32)
+        self.seed = seed
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        cpu_gen = torch.Generator().manual_seed(seed)
+        self._region = region
+        if config.channels_last:
+            self.net = self.net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self.input_shape: tuple[int, int] = self._infer_input_shape()
+        z = make_input(
+            config.input_type, config.input_depth, *self.input_shape, scale=config.input_scale, generator=cpu_gen
+        ).to(self.device)
+        self.z = z.contiguous(memory_format=torch.channels_last) if config.channels_last else z
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
+        self.guard_restores = 0
+        self._scaler: Any = None
+        if config.precision == "fp16" and self.device.type == "cuda":
+            self._scaler = torch.amp.GradScaler("cuda")
+
+    def _infer_input_shape(self) -> tuple[int, int]:
+        """Spatial size of the network's output: the measurement's, times the operator's factor if any."""
+        factor = int(getattr(self.operator, "factor", 1))
+        return self.y.shape[-2] * factor, self.y.shape[-1] * factor
+
+    def crop(self, image: torch.Tensor) -> torch.Tensor:
+        """Cut the image region out of a padded network output."""
+        if self._region is None:
+            return image
+        top, left, h, w = self._region
+        return image[..., top : top + h, left : left + w]
+
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """The precision context of the forward pass."""
+        precision = self.config.precision
+        if precision == "fp32":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+        return torch.autocast(device_type=self.device.type, dtype=dtype)
+
+    def data_mse(self, image: torch.Tensor) -> float:
+        """Mean squared error between ``A(image)`` and ``y`` on the measured entries."""
+        with torch.no_grad():
+            return float(_mse(self.operator(image), self.y, self.weights))
+
+    def psnr_reference(self, image: torch.Tensor) -> float | None:
+        """PSNR of the image region against the reference (None without one)."""
+        if self.reference is None:
+            return None
+        with torch.no_grad():
+            x = self.crop(image).clamp(0, 1)
+            return psnr_from_mse(float(((x - self.reference) ** 2).mean()))
+
+    def _snapshot_weights(self) -> list[torch.Tensor]:
+        return [t.detach().clone() for t in self.net.state_dict().values()]
+
+    def _restore_weights(self, saved: list[torch.Tensor]) -> None:
+        with torch.no_grad():
+            for t, s in zip(self.net.state_dict().values(), saved, strict=False):
+                t.copy_(s)
+
+    def _perturbed_input(self, z_base: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The input of this iteration, and the base to keep for the next one."""
+        std = self.config.reg_noise_std
+        if std <= 0:
+            return z_base, z_base
+        noise = torch.randn(z_base.shape, generator=self.generator, device=self.device) * std
+        z = z_base + noise
+        if self.config.channels_last:
+            z = z.contiguous(memory_format=torch.channels_last)
+        if self.config.reg_noise_mode == "accumulate":
+            return z, z
+        return z, z_base
+
+    def iterate(self) -> Iterator[StepState]:
+        """Run the fit one iteration at a time (``run`` drives this; exposed for custom loops)."""
+        cfg = self.config
+        self.net.train()
+        z_base = self.z
+        average: torch.Tensor | None = None
+        saved = self._snapshot_weights() if cfg.guard else []
+        last_psnr: float | None = None
+        for it in range(1, cfg.num_iter + 1):
+            self.optimizer.zero_grad(set_to_none=True)
+            z, z_base = self._perturbed_input(z_base)
+            with self.autocast():
+                out = self.net(z)
+            out = out.float()
+            loss = _mse(self.operator(out), self.y, self.weights)
+            loss_value = float(loss.detach())
+            restored = False
+            if cfg.guard:
+                psnr_now = psnr_from_mse(loss_value) if math.isfinite(loss_value) else -math.inf
+                if last_psnr is not None and psnr_now < last_psnr - cfg.guard_drop_db:
+                    self._restore_weights(saved)
+                    self.guard_restores += 1
+                    restored = True
+                else:
+                    saved = self._snapshot_weights()
+                    last_psnr = psnr_now
+            if not restored:
+                if self._scaler is not None:
+                    self._scaler.scale(loss).backward()
+                    self._scaler.step(self.optimizer)
+                    self._scaler.update()
+                else:
+                    loss.backward()
+                    self.optimizer.step()
+            out = out.detach()
+            if average is None or cfg.ema == 0:
+                average = out.clone()
+            elif not restored:
+                average.mul_(cfg.ema).add_(out, alpha=1.0 - cfg.ema)
+            yield StepState(
+                iteration=it, loss=loss_value, output=out, average=average, fitter=self, restored=restored
+            )
+
+    def _log(self, state: StepState) -> dict[str, Any]:
+        return {
+            "iteration": state.iteration,
+            "loss": state.loss,
+            "psnr_input": round(psnr_from_mse(self.data_mse(state.average)), 4),
+            "psnr": None if self.reference is None else round(self.psnr_reference(state.average) or 0.0, 4),
+        }
+
+    def run(self) -> FitResult:
+        """Fit until the stopping rule fires, the iteration cap, the time limit, or an interrupt.
+
+        Ctrl-C (KeyboardInterrupt) during the loop ends the fit with ``stop_reason="interrupted"`` and the
+        current averaged image; it does not propagate.
+        """
+        cfg = self.config
+        self.guard_restores = 0
+        self.stop.reset(self)
+        for cb in self.callbacks:
+            cb.on_start(self)
+        history: list[dict[str, Any]] = []
+        state: StepState | None = None
+        reason = "max_iter"
+        start = time.perf_counter()
+        try:
+            for state in self.iterate():
+                fired = self.stop.update(state)
+                if state.iteration % cfg.log_every == 0 or state.iteration == 1:
+                    history.append(self._log(state))
+                for cb in self.callbacks:
+                    cb.on_step(state)
+                if fired:
+                    reason = self.stop.name
+                    break
+                if cfg.time_limit is not None and time.perf_counter() - start >= cfg.time_limit:
+                    reason = "time_limit"
+                    break
+        except KeyboardInterrupt:
+            reason = "interrupted"
+        seconds = time.perf_counter() - start
+        iterations = 0 if state is None else state.iteration
+        if state is not None and (not history or history[-1]["iteration"] != iterations):
+            history.append(self._log(state))
+        chosen = self.stop.chosen() if reason == self.stop.name else None
+        if chosen is not None:
+            stopped_at, image = chosen
+        elif state is not None:
+            stopped_at, image = iterations, state.average
+        else:
+            with torch.no_grad(), self.autocast():
+                image = self.net(self.z).float()
+            stopped_at = 0
+        result = FitResult(
+            image=self.crop(image).detach().float().clamp(0, 1).cpu(),
+            history=history,
+            iterations=iterations,
+            stopped_at=stopped_at,
+            stop_reason=reason,
+            seconds=seconds,
+            guard_restores=self.guard_restores,
+            stop_rule=self.stop.describe(),
+        )
+        for cb in self.callbacks:
+            cb.on_end(result)
+        return result

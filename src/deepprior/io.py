@@ -1,0 +1,363 @@
+"""Reading and writing images and masks.
+
+Images travel through deepprior as float32 arrays ``H x W x C`` in [0, 1] with C = 1 (grey) or 3 (RGB);
+an alpha channel, when the file has one, is kept apart and written back unchanged. 8- and 16-bit PNG
+(16-bit in, 16-bit out), JPEG, TIFF, BMP and WebP are read; the EXIF orientation is applied.
+Outputs are written atomically: to a temporary file in the target folder, then renamed over the target.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+
+from .errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from PIL import Image as PILImage
+
+ImageSource = Union[str, os.PathLike, "PILImage.Image", np.ndarray, "ImageData"]
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_TIFF_SUFFIXES = {".tif", ".tiff"}
+WRITABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+
+
+@dataclass
+class ImageData:
+    """An image as deepprior handles it.
+
+    Attributes:
+        pixels: float32 array ``H x W x C`` in [0, 1], C = 1 or 3.
+        alpha: float32 array ``H x W`` in [0, 1], or None.
+        bit_depth: 8 or 16: the depth the image came in, and the depth it is saved at.
+        path: the file it was read from, if any.
+
+    """
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None = None
+    bit_depth: int = 8
+    path: Path | None = None
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def channels(self) -> int:
+        return int(self.pixels.shape[2])
+
+    @property
+    def size_text(self) -> str:
+        """``WIDTHxHEIGHT``, the way image sizes are usually written."""
+        return f"{self.width}x{self.height}"
+
+    def with_pixels(self, pixels: np.ndarray) -> ImageData:
+        """The same image (alpha, depth) with other pixels of the same size."""
+        return ImageData(pixels=pixels, alpha=self.alpha, bit_depth=self.bit_depth, path=self.path)
+
+
+def _describe(source: object) -> str:
+    return str(source) if isinstance(source, (str, os.PathLike)) else type(source).__name__
+
+
+def _from_array(array: np.ndarray, *, path: Path | None = None) -> ImageData:
+    """Interpret an integer or float array (H x W, H x W x {1, 2, 3, 4}) as an image."""
+    a = np.asarray(array)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 2, 3, 4):
+        raise InputError(f"image array has shape {a.shape}; expected H x W, or H x W x C with C in 1..4")
+    if a.dtype == np.bool_:
+        a = a.astype(np.uint8) * 255
+    if a.dtype == np.uint8:
+        depth, values = 8, a.astype(np.float32) / 255.0
+    elif a.dtype == np.uint16:
+        depth, values = 16, a.astype(np.float32) / 65535.0
+    elif np.issubdtype(a.dtype, np.integer):
+        top = int(a.max()) if a.size else 0
+        if a.min() < 0 or top > 65535:
+            raise InputError(f"integer image values span {a.min()}..{top}; expected 0..255 or 0..65535")
+        depth = 8 if top <= 255 else 16
+        values = a.astype(np.float32) / (255.0 if depth == 8 else 65535.0)
+    elif np.issubdtype(a.dtype, np.floating):
+        if not np.isfinite(a).all():
+            raise InputError("image array holds NaN or infinite values")
+        depth, values = 8, np.clip(a.astype(np.float32), 0.0, 1.0)
+    else:
+        raise InputError(f"image array has dtype {a.dtype}; expected uint8, uint16 or float")
+    alpha = None
+    if values.shape[2] in (2, 4):
+        alpha = np.ascontiguousarray(values[:, :, -1])
+        values = values[:, :, :-1]
+    return ImageData(pixels=np.ascontiguousarray(values), alpha=alpha, bit_depth=depth, path=path)
+
+
+def _from_pil(img: PILImage.Image, *, path: Path | None = None) -> ImageData:
+    from PIL import ImageOps
+
+    img = ImageOps.exif_transpose(img) or img
+    mode = img.mode
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    elif mode == "PA":
+        img = img.convert("RGBA")
+    elif mode in ("1",):
+        img = img.convert("L")
+    elif mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX", "RGBa"):
+        img = img.convert("RGB")
+    elif mode == "La":
+        img = img.convert("LA")
+    mode = img.mode
+    if mode.startswith("I;16"):
+        arr = np.array(img, dtype=np.uint16)
+    elif mode == "I":
+        arr = np.array(img, dtype=np.int64)
+    elif mode == "F":
+        arr = np.array(img, dtype=np.float32)
+    elif mode in ("L", "LA", "RGB", "RGBA"):
+        arr = np.array(img, dtype=np.uint8)
+    else:
+        raise InputError(f"image mode {mode!r} is not supported{f' ({path})' if path else ''}")
+    return _from_array(arr, path=path)
+
+
+def _png_header(path: Path) -> tuple[int, int] | None:
+    """(bit depth, colour type) from a PNG's IHDR chunk, or None when the file is not a PNG."""
+    with open(path, "rb") as fh:
+        head = fh.read(26)
+    if len(head) < 26 or not head.startswith(_PNG_SIGNATURE):
+        return None
+    return head[24], head[25]
+
+
+def _read_png16(path: Path) -> ImageData:
+    import png
+
+    width, height, rows, info = png.Reader(filename=str(path)).asDirect()
+    planes = int(info["planes"])
+    data = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(height, width, planes)
+    return _from_array(data, path=path)
+
+
+def _read_tiff(path: Path) -> ImageData:
+    import tifffile
+
+    arr = np.asarray(tifffile.imread(str(path)))
+    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] not in (1, 2, 3, 4):
+        arr = np.moveaxis(arr, 0, -1)  # planar storage
+    return _from_array(arr, path=path)
+
+
+def load_image(source: ImageSource) -> ImageData:
+    """Read an image from a path, a PIL image, a NumPy array or an :class:`ImageData`.
+
+    Args:
+        source: file path (PNG, JPEG, TIFF, BMP, WebP), PIL image, or array (uint8, uint16, or float in
+            [0, 1]; H x W or H x W x C with C = 1, 2 (grey + alpha), 3 or 4 (RGBA)).
+
+    Returns:
+        The image, with alpha split off and the bit depth recorded.
+
+    Raises:
+        InputError: the file is missing, unreadable or truncated, or the array has an unusable shape.
+
+    Example:
+        >>> import numpy as np
+        >>> load_image(np.zeros((4, 6, 3), np.uint8)).size_text
+        '6x4'
+
+    """
+    if isinstance(source, ImageData):
+        return source
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"no such file: {path}")
+        if path.is_dir():
+            raise InputError(f"{path} is a folder; expected an image file")
+        try:
+            if path.suffix.lower() in _TIFF_SUFFIXES:
+                try:
+                    return _read_tiff(path)
+                except InputError:
+                    raise
+                except Exception:  # noqa: BLE001 - fall back to Pillow for TIFF flavours tifffile rejects
+                    pass
+            header = _png_header(path)
+            if header is not None and header[0] == 16:
+                return _read_png16(path)
+            from PIL import Image
+
+            with Image.open(path) as img:
+                img.load()
+                return _from_pil(img, path=path)
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any decoder failure becomes one clear line
+            raise InputError(f"cannot read image {path}: {exc}") from None
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover
+        Image = None  # type: ignore[assignment]
+    if Image is not None and isinstance(source, Image.Image):
+        return _from_pil(source)
+    raise InputError(f"cannot read an image from a {_describe(source)}; expected a path, PIL image or array")
+
+
+def load_mask(source: str | os.PathLike | np.ndarray, *, height: int, width: int) -> np.ndarray:
+    """Read a mask: white (grey value >= 128 of 255) marks a known pixel, black a missing one.
+
+    1-bit, grey, RGB and RGBA files are accepted; RGBA is composited over black first, so a transparent
+    pixel counts as missing.
+
+    Args:
+        source: the mask file, or a boolean/numeric array.
+        height: the image's height, which the mask must match.
+        width: the image's width.
+
+    Returns:
+        Boolean array ``H x W``, True where the pixel is known.
+
+    Raises:
+        InputError: the file cannot be read, or its size differs from the image's.
+
+    """
+    if isinstance(source, np.ndarray) and source.dtype == np.bool_:
+        known = source if source.ndim == 2 else source.all(axis=-1)
+    else:
+        img = load_image(source)
+        grey = img.pixels.mean(axis=2)
+        if img.alpha is not None:
+            grey = grey * img.alpha
+        known = grey >= (127.5 / 255.0)
+    if known.shape != (height, width):
+        h, w = known.shape[:2]
+        raise InputError(f"mask is {w}x{h} but the image is {width}x{height}")
+    return np.ascontiguousarray(known)
+
+
+def quantize(pixels: np.ndarray, bit_depth: int) -> np.ndarray:
+    """Round [0, 1] values to the levels of an 8- or 16-bit file, as saving and reloading would."""
+    top = 255.0 if bit_depth == 8 else 65535.0
+    return (np.round(np.clip(pixels, 0.0, 1.0) * top) / top).astype(np.float32)
+
+
+def _to_integer(values: np.ndarray, bit_depth: int) -> np.ndarray:
+    top, dtype = (255.0, np.uint8) if bit_depth == 8 else (65535.0, np.uint16)
+    return np.round(np.clip(values, 0.0, 1.0) * top).astype(dtype)
+
+
+def _stack(image: ImageData) -> np.ndarray:
+    px = image.pixels
+    if image.alpha is not None:
+        px = np.concatenate([px, image.alpha[:, :, None]], axis=2)
+    return px
+
+
+def _write_file(fh: Any, image: ImageData, suffix: str) -> None:
+    data = _to_integer(_stack(image), image.bit_depth)
+    planes = data.shape[2]
+    if suffix in _TIFF_SUFFIXES:
+        import tifffile
+
+        tifffile.imwrite(fh, data if planes > 1 else data[:, :, 0])
+        return
+    if image.bit_depth == 16:
+        if suffix != ".png":
+            raise InputError(f"16-bit images can be saved as PNG or TIFF, not {suffix}")
+        import png
+
+        writer = png.Writer(
+            width=data.shape[1], height=data.shape[0], bitdepth=16,
+            greyscale=planes in (1, 2), alpha=planes in (2, 4),
+        )
+        writer.write(fh, data.reshape(data.shape[0], -1))
+        return
+    from PIL import Image
+
+    if suffix in (".jpg", ".jpeg") and image.alpha is not None:
+        raise InputError("JPEG cannot hold the image's alpha channel; save as .png instead")
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[planes]
+    pil = Image.fromarray(data if planes > 1 else data[:, :, 0], mode=mode)
+    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".webp": "WEBP"}[suffix]
+    kwargs: dict[str, Any] = {"quality": 95} if fmt == "JPEG" else {}
+    pil.save(fh, format=fmt, **kwargs)
+
+
+def save_image(path: str | os.PathLike, image: ImageData | np.ndarray) -> Path:
+    """Write an image atomically (temporary file in the same folder, then a rename).
+
+    Args:
+        path: target file; its suffix picks the format (.png, .jpg, .tif, .bmp, .webp).
+        image: the image; its ``bit_depth`` (8 or 16) is the depth written.
+
+    Returns:
+        The path written.
+
+    Raises:
+        InputError: the folder does not exist, or the format cannot hold the image.
+
+    """
+    target = Path(path)
+    data = image if isinstance(image, ImageData) else _from_array(np.asarray(image))
+    suffix = target.suffix.lower()
+    if suffix not in WRITABLE_SUFFIXES:
+        raise InputError(
+            f"cannot save {target}: unknown image format {suffix or '(none)'}; "
+            f"expected one of {', '.join(sorted(WRITABLE_SUFFIXES))}"
+        )
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"output folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _write_file(fh, data, suffix)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write a text file atomically (used for reports)."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"output folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def to_tensor(pixels: np.ndarray) -> torch.Tensor:
+    """``H x W x C`` array to a ``1 x C x H x W`` float32 tensor."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None].float()
+
+
+def from_tensor(tensor: torch.Tensor) -> np.ndarray:
+    """``1 x C x H x W`` tensor to an ``H x W x C`` float32 array."""
+    return tensor.detach().float().cpu()[0].permute(1, 2, 0).contiguous().numpy()

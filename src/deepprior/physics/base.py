@@ -1,0 +1,46 @@
+"""The forward-operator interface shared by every task: ``y = A(x)`` on BCHW tensors in [0, 1]."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Operator(nn.Module):
+    """A differentiable forward operator ``A`` from the image to the measurement.
+
+    A task is only an operator and a measurement mask: the fitting loop minimises
+    ``|| M * (A(f(z)) - y) ||^2`` over the network's weights, where ``M`` is :meth:`measured`.
+    Linear operators get :meth:`A_adjoint` for free from automatic differentiation.
+    """
+
+    linear: bool = True
+
+    def A(self, x: torch.Tensor) -> torch.Tensor:  # noqa: N802 - the operator's usual name
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.A(x)
+
+    def measured(self, y: torch.Tensor) -> torch.Tensor | None:
+        """Weights (0/1) of the measured entries of ``y``, or None when every entry is measured."""
+        return None
+
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of ``A(x)`` for an ``x`` of the given BCHW shape."""
+        return shape
+
+    def A_adjoint(self, y: torch.Tensor) -> torch.Tensor:  # noqa: N802
+        """The adjoint ``A^T y``, by differentiating ``<A(x), y>`` in ``x`` (exact for linear ``A``)."""
+        if not self.linear:
+            raise TypeError(f"{type(self).__name__} is not linear: it has no adjoint")
+        raise NotImplementedError("A_adjoint needs the input shape: use adjoint(y, input_shape)")
+
+    def adjoint(self, y: torch.Tensor, input_shape: tuple[int, ...]) -> torch.Tensor:
+        """``A^T y`` for an input of ``input_shape``."""
+        if not self.linear:
+            raise TypeError(f"{type(self).__name__} is not linear: it has no adjoint")
+        x = torch.zeros(input_shape, dtype=y.dtype, device=y.device, requires_grad=True)
+        with torch.enable_grad():
+            (grad,) = torch.autograd.grad((self.A(x) * y).sum(), x)
+        return grad
