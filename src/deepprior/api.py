@@ -290,8 +290,9 @@ def _run(
         folder = Path(snapshot_dir) if snapshot_dir is not None else Path(f"{snapshot_stem}_snapshots")
         cbs.append(Snapshots(snap_iters, folder, snapshot_stem, finish))
 
+    operator = job.operator.padded(pad_b * job.factor, pad_r * job.factor)  # type: ignore[operator]
     fitter = Fitter(
-        network, job.operator, y, config=fit_cfg, weights=weights, region=region, stop=stop_rule,
+        network, operator, y, config=fit_cfg, weights=weights, region=region, stop=stop_rule,
         callbacks=cbs, reference=ref_tensor, device=torch_device, seed=seed,
     )
     result = fitter.run()

@@ -272,9 +272,13 @@ def _write_file(fh: Any, image: ImageData, suffix: str) -> None:
     data = _to_integer(_stack(image), image.bit_depth)
     planes = data.shape[2]
     if suffix in _TIFF_SUFFIXES:
+        import io as _bytesio
+
         import tifffile
 
-        tifffile.imwrite(fh, data if planes > 1 else data[:, :, 0])
+        buffer = _bytesio.BytesIO()  # tifffile wants a named or in-memory file, not a bare descriptor
+        tifffile.imwrite(buffer, data if planes > 1 else data[:, :, 0])
+        fh.write(buffer.getvalue())
         return
     if image.bit_depth == 16:
         if suffix != ".png":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from torch import nn
@@ -18,7 +19,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 NORMS: dict[str, Callable[[int], nn.Module]] = {
     "batch": nn.BatchNorm2d,
     "instance": lambda c: nn.InstanceNorm2d(c, affine=True),
-    "group": lambda c: nn.GroupNorm(min(8, c), c),
+    "group": lambda c: nn.GroupNorm(math.gcd(8, c), c),
     "none": lambda c: nn.Identity(),
 }
 

@@ -26,6 +26,10 @@ class Operator(nn.Module):
         """Weights (0/1) of the measured entries of ``y``, or None when every entry is measured."""
         return None
 
+    def padded(self, bottom: int, right: int) -> Operator:
+        """The operator for an image padded by ``bottom`` rows and ``right`` columns (unmeasured)."""
+        return self
+
     def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of ``A(x)`` for an ``x`` of the given BCHW shape."""
         return shape

@@ -72,6 +72,11 @@ class Mask(Operator):
     def measured(self, y: torch.Tensor) -> torch.Tensor | None:
         return self.mask.to(device=y.device, dtype=y.dtype).expand_as(y)
 
+    def padded(self, bottom: int, right: int) -> Mask:
+        if not bottom and not right:
+            return self
+        return Mask(torch.nn.functional.pad(self.mask, (0, right, 0, bottom)))
+
     @property
     def known_fraction(self) -> float:
         return float(self.mask.mean())
