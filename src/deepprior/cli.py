@@ -332,6 +332,64 @@ def demo(out_dir: Path, num_iter: int, seed: int, quiet: bool) -> None:
     run_demo(out_dir, num_iter=num_iter, seed=seed, quiet=quiet, echo=click.echo)
 
 
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of whole numbers") from None
+
+
+@cli.command()
+@click.argument("table", type=click.Choice(["denoise", "pixels", "sr", "folder"]))
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="Folder holding dip-paper/ [default: $DEEPPRIOR_DATA, else ../shared/data].")
+@click.option("--preset", type=click.Choice(PRESET_NAMES), default=None, help="As for the restoration commands.")
+@click.option("--net", default=None, help="Network from `deepprior nets`.")
+@click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None, help="Iteration cap.")
+@click.option("--stop", type=click.Choice(STOP_NAMES), default="none", show_default=True)
+@click.option("--crop", type=click.IntRange(min=8), default=None, help="Centre crop SIZE x SIZE of every image.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images of each set.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=None)
+@click.option("--sigmas", default="25,50", show_default=True, help="denoise: noise levels of the paper's set.")
+@click.option("--scales", default="4", show_default=True, help="sr: factors (4, 8).")
+@click.option("--sets", default="Set5,Set14", show_default=True, help="sr: which sets.")
+@click.option("--folder", type=click.Path(path_type=Path), default=None, help="folder: clean images to corrupt.")
+@click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle"]), default=None,
+              help="folder: noise model (as in degrade).")
+@click.option("--sigma", type=click.FloatRange(min=0), default=None, help="folder: as in degrade.")
+@click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None, help="folder: as in degrade.")
+@click.option("--amount", type=click.FloatRange(0, 1), default=None, help="folder: as in degrade.")
+@click.option("--no-baselines", is_flag=True, help="Skip the classical baselines.")
+@click.option("--quick", is_flag=True, help="Tiny crops, 20 iterations, 2 images per set (for CI).")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the results as JSON.")
+@click.option("--markdown", type=click.Path(path_type=Path), default=None, help="Write a Markdown table.")
+@click.option("--plots", type=click.Path(path_type=Path), default=None, help="Folder for curves and bar charts.")
+@handle_errors
+def bench(table: str, sigmas: str, scales: str, sets: str, no_baselines: bool, json_path: Path | None,
+          markdown: Path | None, plots: Path | None, **opts: Any) -> None:
+    """Reproduce a table of the Deep Image Prior paper (denoise, pixels, sr) or benchmark a folder."""
+    from .bench import BenchConfig, run_table, write_outputs
+
+    if plots is not None:
+        from .viz import require_viz
+
+        require_viz()
+    scale_list = _int_list(scales)
+    if any(s not in (2, 4, 8) for s in scale_list):
+        raise click.BadParameter(f"scales {scales!r}: each must be 2, 4 or 8", param_hint="--scales")
+    cfg = BenchConfig(table=table, sigmas=_int_list(sigmas), scales=scale_list,
+                      sets=tuple(s for s in sets.split(",") if s), baselines=not no_baselines, **opts)
+    result = run_table(cfg, echo=click.echo)
+    command = "deepprior " + " ".join(sys.argv[1:]) if sys.argv and "deepprior" in sys.argv[0] else ""
+    write_outputs(result, json_path=json_path, markdown_path=markdown, plots=plots, command=command)
+    from .bench.harness import to_markdown
+
+    click.echo(to_markdown(result, command=command))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="deepprior")

@@ -8,6 +8,7 @@ Outputs are written atomically: to a temporary file in the target folder, then r
 
 from __future__ import annotations
 
+import io as _bytesio
 import os
 import tempfile
 from dataclasses import dataclass
@@ -272,13 +273,9 @@ def _write_file(fh: Any, image: ImageData, suffix: str) -> None:
     data = _to_integer(_stack(image), image.bit_depth)
     planes = data.shape[2]
     if suffix in _TIFF_SUFFIXES:
-        import io as _bytesio
-
         import tifffile
 
-        buffer = _bytesio.BytesIO()  # tifffile wants a named or in-memory file, not a bare descriptor
-        tifffile.imwrite(buffer, data if planes > 1 else data[:, :, 0])
-        fh.write(buffer.getvalue())
+        tifffile.imwrite(fh, data if planes > 1 else data[:, :, 0])
         return
     if image.bit_depth == 16:
         if suffix != ".png":
@@ -327,27 +324,26 @@ def save_image(path: str | os.PathLike, image: ImageData | np.ndarray) -> Path:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            _write_file(fh, data, suffix)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    buffer = _bytesio.BytesIO()
+    _write_file(buffer, data, suffix)
+    return write_bytes_atomic(target, buffer.getvalue())
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write a text file atomically (used for reports)."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write bytes atomically: a temporary file in the target folder, then a rename."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

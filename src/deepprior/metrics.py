@@ -64,8 +64,8 @@ def rgb_to_y(x: np.ndarray) -> np.ndarray:
 
     """
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 3 and x.shape[2] == 1:
-        return x[:, :, 0]
+    if x.ndim == 3 and x.shape[2] == 1:  # grey: as if replicated into R = G = B
+        return (16.0 + 219.0 * x[:, :, 0]) / 255.0
     return (16.0 + 65.481 * x[..., 0] + 128.553 * x[..., 1] + 24.966 * x[..., 2]) / 255.0
 
 

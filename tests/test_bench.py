@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+from skimage import data
+
+from deepprior.bench import BenchConfig, run_table, to_markdown
+from deepprior.bench.harness import DENOISE_IMAGES, PIXEL_IMAGES, score
+from deepprior.cli import cli
+from deepprior.errors import InputError
+
+
+def _save(path, a):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(a).save(path)
+
+
+@pytest.fixture(scope="module")
+def fake_data(tmp_path_factory):
+    """A miniature copy of the dip-paper tree, made from scikit-image's images."""
+    root = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    photo = data.astronaut()[100:148, 180:228]
+    grey = data.camera()[200:248, 200:248]
+    for name in DENOISE_IMAGES[:2]:
+        d = root / "dip-paper" / "denoising"
+        _save(d / "sigma25" / f"{name}_GT.png", photo)
+        for s in (25, 50):
+            noisy = np.clip(photo + rng.normal(0, s, photo.shape), 0, 255).astype(np.uint8)
+            _save(d / f"sigma{s}" / f"{name}_noisy.png", noisy)
+            _save(d / f"sigma{s}" / f"{name}_deep_prior.png", photo)
+    for name in PIXEL_IMAGES[:2]:
+        d = root / "dip-paper" / "pixels50"
+        keep = rng.random(grey.shape) > 0.5
+        _save(d / f"{name}_GT.png", grey)
+        _save(d / f"{name}_masked.png", np.where(keep, np.maximum(grey, 1), 0).astype(np.uint8))
+        _save(d / f"{name}_deep_prior.png", grey)
+    hr = data.chelsea()[:64, :64]
+    for s in ("Set5", "Set14"):
+        _save(root / "dip-paper" / "sr" / s / "x4" / f"img{s}_GT.png", hr)
+    return root
+
+
+def test_quick_denoise_table_scores_everything_alike(fake_data):
+    res = run_table(BenchConfig(table="denoise", data=fake_data, quick=True, sigmas=(25,)), echo=lambda s: None)
+    assert len(res["rows"]) == 2
+    row = res["rows"][0]
+    for method in ("input", "deepprior", "tv", "nlm", "wavelet", "published DIP"):
+        assert method in row
+    # The published file here *is* the ground truth: the shared scorer must say so.
+    assert row["published DIP"]["psnr"] == float("inf")
+    assert row["deepprior"]["iterations"] == 20 and row["deepprior"]["stop"] == "fixed count"
+    assert row["deepprior"]["oracle_psnr"] >= row["deepprior"]["history"][0]["psnr"]
+    md = to_markdown(res)
+    assert "oracle" in md and "crop 32" in md and "| **mean** |" in md
+    assert res["meta"]["torch"] and "commit" in res["meta"]
+
+
+def test_quick_pixels_and_sr_tables(fake_data):
+    res = run_table(BenchConfig(table="pixels", data=fake_data, quick=True), echo=lambda s: None)
+    assert {"input", "deepprior", "biharmonic", "published DIP"} <= set(res["rows"][0])
+    sr = run_table(BenchConfig(table="sr", data=fake_data, quick=True, scales=(4,)), echo=lambda s: None)
+    assert [r["group"] for r in sr["rows"]] == ["Set5 x4", "Set14 x4"]
+    assert "bicubic" in sr["rows"][0] and sr["rows"][0]["size"] == [64, 64]
+
+
+def test_folder_table(tmp_path):
+    for i in range(2):
+        _save(tmp_path / f"im{i}.png", data.astronaut()[i * 40 : i * 40 + 40, :40])
+    res = run_table(BenchConfig(table="folder", folder=tmp_path, quick=True, noise="poisson", peak=30),
+                    echo=lambda s: None)
+    assert len(res["rows"]) == 2 and "PoissonNoise(peak=30)" in res["rows"][0]["group"]
+
+
+def test_cli_bench_writes_json_markdown_plots(fake_data, tmp_path):
+    out = CliRunner().invoke(cli, ["bench", "denoise", "--quick", "--data", str(fake_data), "--sigmas", "50",
+                                   "--limit", "1", "--json", str(tmp_path / "r.json"),
+                                   "--markdown", str(tmp_path / "r.md"), "--plots", str(tmp_path / "p")])
+    assert out.exit_code == 0, out.output
+    assert json.loads((tmp_path / "r.json").read_text())["rows"][0]["group"] == "sigma50"
+    assert (tmp_path / "r.md").read_text().startswith("#### denoise")
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["bars_sigma50.png", "curve_sigma50_F16.png"]
+
+
+def test_missing_data_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("DEEPPRIOR_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="no benchmark data"):
+        run_table(BenchConfig(table="denoise", quick=True), echo=lambda s: None)
+    out = CliRunner().invoke(cli, ["bench", "pixels", "--data", str(tmp_path / "nope")])
+    assert out.exit_code != 0 and "does not exist" in out.output
+
+
+def test_sr_score_is_y_channel_with_border():
+    from deepprior.bench.harness import Case
+
+    ref = np.zeros((32, 32, 3))
+    est = ref.copy()
+    est[:4] = 1.0  # differences only on the cropped border
+    case = Case("x", "g", "super-resolve", ref[::4, ::4], ref, scale=4)
+    assert score(case, est)["psnr"] == float("inf")
