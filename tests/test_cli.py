@@ -122,7 +122,8 @@ def _error(result):
     [
         (["denoise", "{dir}/missing.png", "-o", "{dir}/o.png"], "no such file"),
         (["denoise", "{dir}/truncated.png", "-o", "{dir}/o.png"], "cannot read image"),
-        (["inpaint", "{clean}", "--mask", "{dir}/small.png", "-o", "{dir}/o.png"], "mask is 5x5 but the image is 31x37"),
+        (["inpaint", "{clean}", "--mask", "{dir}/small.png", "-o", "{dir}/o.png"],
+         "mask is 5x5 but the image is 31x37"),
         (["denoise", "{clean}", "--preset", "turbo", "-o", "{dir}/o.png"], "turbo"),
         (["super-resolve", "{clean}", "--scale", "0", "-o", "{dir}/o.png"], "'0' is not one of"),
         (["denoise", "{clean}", "--iters", "-5", "-o", "{dir}/o.png"], "-5"),

@@ -247,7 +247,7 @@ def _dip(case: Case, cfg: BenchConfig) -> dict[str, Any]:
         r = api.inpaint(case.corrupted, mask=case.known, **common)  # type: ignore[arg-type]
     else:
         r = api.super_resolve(case.corrupted, scale=case.scale or 4, **common)  # type: ignore[arg-type]
-    out = score(case, r.image.pixels)
+    out: dict[str, Any] = dict(score(case, r.image.pixels))
     ref_curve = [(h["iteration"], h["psnr"]) for h in r.fit.history if h.get("psnr") is not None]
     oracle_it, oracle = max(ref_curve, key=lambda t: t[1]) if ref_curve else (None, None)
     out.update({
