@@ -249,10 +249,10 @@ def _run(
     net_config = chosen.net_config if net is None or net == chosen.net else entry.config
     resolved_precision = resolve_precision(precision, chosen.precision, torch_device)
     n_threads = set_threads(threads)
-    stop_rule = make_stop_rule(stop)
     fit_cfg: FitConfig = chosen.fit.updated(
         num_iter=num_iter, lr=lr, precision=resolved_precision, time_limit=time_limit
     )
+    stop_rule = make_stop_rule(stop, sigma=job.sigma, num_iter=fit_cfg.num_iter)
     if torch_device.type != "cpu" and fit_cfg.channels_last and resolved_precision == "fp32":
         fit_cfg = fit_cfg.updated(channels_last=False)
 

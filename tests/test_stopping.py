@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from deepprior.fit import FitConfig, Fitter, make_stop_rule
+from deepprior.fit.stopping import MethodNoise, WindowedVariance, clipped_gaussian_mse, estimate_sigma
+from deepprior.nets import SkipConfig, SkipNet
+from deepprior.physics import Identity
+
+TINY = SkipConfig(channels_down=(16, 16, 16), channels_up=(16, 16, 16), channels_skip=(4, 4, 4))
+
+
+def _fit(y, rule, num_iter, seed=0, lr=0.01, ema=0.9):
+    torch.manual_seed(seed)
+    net = SkipNet(8, y.shape[1], TINY)
+    cfg = FitConfig(num_iter=num_iter, input_depth=8, lr=lr, ema=ema, reg_noise_std=0.0)
+    return Fitter(net, Identity(), y, config=cfg, stop=rule, seed=seed).run()
+
+
+def _smooth(h=32, w=32):
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, h), torch.linspace(0, 1, w), indexing="ij")
+    return (0.5 + 0.3 * torch.sin(4 * xx) * torch.cos(3 * yy)).expand(1, 3, h, w).contiguous()
+
+
+def test_clipped_gaussian_mse_limits():
+    mid = float(clipped_gaussian_mse(torch.tensor([0.5]), 0.05))
+    assert mid == pytest.approx(0.05**2, rel=1e-3)
+    black = float(clipped_gaussian_mse(torch.tensor([0.0]), 0.1))
+    assert black == pytest.approx(0.1**2 / 2, rel=1e-6)  # half the noise is clipped away at 0
+    # Monte Carlo check at an intermediate value
+    g = torch.Generator().manual_seed(0)
+    x = 0.05
+    n = torch.randn(400_000, generator=g, dtype=torch.float64) * 0.1
+    mc = float(((torch.clamp(x + n, 0, 1) - x) ** 2).mean())
+    assert float(clipped_gaussian_mse(torch.tensor([x]), 0.1)) == pytest.approx(mc, rel=0.01)
+
+
+def test_estimate_sigma_finds_the_noise_level():
+    g = torch.Generator().manual_seed(0)
+    y = _smooth(128, 128) + torch.randn(1, 3, 128, 128, generator=g) * (20 / 255)
+    assert estimate_sigma(y) * 255 == pytest.approx(20, rel=0.1)
+
+
+def test_mns_fires_when_fitting_pure_noise():
+    # Fitting pure noise around grey: the residual soon drops below the noise's RMS.
+    g = torch.Generator().manual_seed(1)
+    sigma = 25.0
+    y = 0.5 + torch.randn(1, 3, 32, 32, generator=g) * sigma / 255
+    for mode in ("static", "adaptive"):
+        r = _fit(y, MethodNoise(mode, sigma=sigma, hits=5), num_iter=3000, lr=0.02, ema=0.0)
+        assert r.stop_reason == f"mns-{mode}", mode
+        assert r.iterations < 3000
+        assert r.stop_rule["last_statistic"] < r.stop_rule["last_threshold"]
+
+
+def test_mns_does_not_fire_while_still_improving():
+    # A noisy image early in its fit: the residual is the noise plus what is not fitted yet, so it stays
+    # above the noise level.
+    g = torch.Generator().manual_seed(2)
+    y = _smooth() + torch.randn(1, 3, 32, 32, generator=g) * 25 / 255
+    r = _fit(y, MethodNoise("adaptive", sigma=25.0, hits=5), num_iter=15)
+    assert r.stop_reason == "max_iter" and r.iterations == 15
+    assert r.stop_rule["last_statistic"] > r.stop_rule["last_threshold"]
+
+
+def test_wmv_fires_on_a_stationary_fit_and_returns_the_minimum():
+    # With a tiny learning rate the outputs barely move: the variance hits its minimum early and the
+    # patience runs out well before the cap.
+    y = _smooth()
+    r = _fit(y, WindowedVariance(window=10, patience=30), num_iter=500, lr=1e-6)
+    assert r.stop_reason == "wmv" and r.iterations < 500
+    assert r.stopped_at == r.stop_rule["best_iteration"] <= r.iterations - 30
+
+
+def test_wmv_does_not_fire_while_still_improving():
+    r = _fit(_smooth(), WindowedVariance(window=10, patience=30), num_iter=40, lr=0.01)
+    assert r.stop_reason == "max_iter"
+
+
+def test_wmv_running_variance_matches_direct_computation():
+    rule = WindowedVariance(window=4, patience=100)
+    rule.reset(None)  # type: ignore[arg-type]
+    g = torch.Generator().manual_seed(0)
+    outs = [torch.rand(1, 2, 3, 3, generator=g) for _ in range(9)]
+
+    class S:
+        def __init__(self, i, x):
+            self.iteration, self.output, self.average = i, x, x
+
+    for i, x in enumerate(outs, 1):
+        rule.update(S(i, x))
+    stack = torch.cat(outs[-4:]).double()
+    direct = float(((stack - stack.mean(0)) ** 2).mean())
+    window_vars = []
+    for end in range(4, 10):
+        s = torch.cat(outs[end - 4 : end]).double()
+        window_vars.append(float(((s - s.mean(0)) ** 2).mean()))
+    assert rule.best_var == pytest.approx(min(window_vars), rel=1e-9)
+    assert direct == pytest.approx(window_vars[-1])
+
+
+def test_make_stop_rule_scales_wmv_to_the_budget():
+    r = make_stop_rule("wmv", num_iter=1500)
+    assert (r.window, r.patience) == (50, 500)
+    r = make_stop_rule("wmv", num_iter=3000)
+    assert (r.window, r.patience) == (100, 1000)
+    assert make_stop_rule("mns-adaptive", sigma=25).sigma == 25
+
+
+def test_api_stop_rule_reported(odd_rgb):
+    import deepprior
+
+    noisy = deepprior.degrade(odd_rgb, sigma=25, seed=0).image
+    r = deepprior.denoise(noisy, sigma=25, num_iter=5, stop="mns-adaptive")
+    rep = r.report()
+    assert rep["config"]["stop"]["name"] == "mns-adaptive"
+    assert rep["stop_reason"] in ("max_iter", "mns-adaptive")
+    assert not math.isnan(rep["config"]["stop"]["last_statistic"])
+    assert np.isfinite(r.image.pixels).all()
