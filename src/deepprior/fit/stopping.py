@@ -68,6 +68,7 @@ class WindowedVariance(StopRule):
 
     References:
         Wang, Li, Zhuang, Chen, Liang and Sun, "Early Stopping for Deep Image Prior", arXiv:2112.06074.
+
     """
 
     name = "wmv"
@@ -138,6 +139,7 @@ def clipped_gaussian_mse(x: torch.Tensor, sigma: float) -> torch.Tensor:
     Example:
         >>> round(float(clipped_gaussian_mse(torch.tensor([0.5]), 0.01)) / 0.01**2, 4)
         1.0
+
     """
     x = x.double().clamp(0, 1)
     s = max(float(sigma), 1e-12)
@@ -151,6 +153,7 @@ def estimate_sigma(y: torch.Tensor) -> float:
 
     References:
         Donoho and Johnstone, "Ideal spatial adaptation by wavelet shrinkage", Biometrika 1994.
+
     """
     from skimage.restoration import estimate_sigma as _estimate
 
@@ -176,6 +179,7 @@ class MethodNoise(StopRule):
         threshold: the static threshold on the 0-255 scale (default ``0.978 sigma``, the thesis' ratio).
         hits: how many checks below the threshold stop the fit (the thesis: 25).
         check_every: iterations between checks.
+
     """
 
     def __init__(
