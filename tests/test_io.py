@@ -119,3 +119,12 @@ def test_quantize_matches_saved_values(tmp_path, rng):
     q = io.quantize(x, 8)
     back = io.load_image(io.save_image(tmp_path / "q.png", io.ImageData(pixels=x)))
     np.testing.assert_array_equal(q, back.pixels)
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    p = io.save_image(tmp_path / "m.png", np.zeros((4, 4), np.uint8))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (p.stat().st_mode & 0o777) == (0o666 & ~mask)

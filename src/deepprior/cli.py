@@ -339,38 +339,80 @@ def _int_list(text: str) -> tuple[int, ...]:
         raise click.BadParameter(f"{text!r} is not a comma-separated list of whole numbers") from None
 
 
-@cli.command()
-@click.argument("table", type=click.Choice(["denoise", "pixels", "sr", "folder"]))
-@click.option("--data", type=click.Path(path_type=Path), default=None,
-              help="Folder holding dip-paper/ [default: $DEEPPRIOR_DATA, else ../shared/data].")
-@click.option("--preset", type=click.Choice(PRESET_NAMES), default=None, help="As for the restoration commands.")
-@click.option("--net", default=None, help="Network from `deepprior nets`.")
-@click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None, help="Iteration cap.")
-@click.option("--stop", type=click.Choice(STOP_NAMES), default="none", show_default=True)
-@click.option("--crop", type=click.IntRange(min=8), default=None, help="Centre crop SIZE x SIZE of every image.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images of each set.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@cli.group(context_settings=CONTEXT)
+def bench() -> None:
+    """Benchmarks: the paper's tables (denoise, pixels, sr), any folder, and speed."""
+
+
+@bench.command("speed")
+@click.option("--size", type=click.IntRange(min=16), default=512, show_default=True, help="Image side in pixels.")
+@click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True)
+@click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--rounds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Alternate the configurations this many times.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
-@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None)
-@click.option("--sigmas", default="25,50", show_default=True, help="denoise: noise levels of the paper's set.")
-@click.option("--scales", default="4", show_default=True, help="sr: factors (4, 8).")
-@click.option("--sets", default="Set5,Set14", show_default=True, help="sr: which sets.")
-@click.option("--folder", type=click.Path(path_type=Path), default=None, help="folder: clean images to corrupt.")
-@click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle"]), default=None,
-              help="folder: noise model (as in degrade).")
-@click.option("--sigma", type=click.FloatRange(min=0), default=None, help="folder: as in degrade.")
-@click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None, help="folder: as in degrade.")
-@click.option("--amount", type=click.FloatRange(0, 1), default=None, help="folder: as in degrade.")
-@click.option("--no-baselines", is_flag=True, help="Skip the classical baselines.")
-@click.option("--quick", is_flag=True, help="Tiny crops, 20 iterations, 2 images per set (for CI).")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the results as JSON.")
-@click.option("--markdown", type=click.Path(path_type=Path), default=None, help="Write a Markdown table.")
-@click.option("--plots", type=click.Path(path_type=Path), default=None, help="Folder for curves and bar charts.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
+@click.option("--markdown", type=click.Path(path_type=Path), default=None)
 @handle_errors
-def bench(table: str, sigmas: str, scales: str, sets: str, no_baselines: bool, json_path: Path | None,
-          markdown: Path | None, plots: Path | None, **opts: Any) -> None:
-    """Reproduce a table of the Deep Image Prior paper (denoise, pixels, sr) or benchmark a folder."""
+def bench_speed(size: int, warmup: int, repeats: int, rounds: int, device: str, threads: int | None,
+                json_path: Path | None, markdown: Path | None) -> None:
+    """Per-iteration time of each preset against the paper configuration in float32, side by side."""
+    from . import io
+    from .bench.speed import speed_markdown, time_cases
+    from .device import set_threads
+
+    set_threads(threads)
+    result = time_cases(size=size, warmup=warmup, repeats=repeats, rounds=rounds, device=device, echo=click.echo)
+    command = "deepprior " + " ".join(sys.argv[1:]) if sys.argv and "deepprior" in sys.argv[0] else ""
+    if json_path is not None:
+        io.write_text_atomic(json_path, json.dumps(result, indent=1) + "\n")
+    text = speed_markdown(result, command=command)
+    if markdown is not None:
+        io.write_text_atomic(markdown, text)
+    click.echo(text)
+
+
+TABLE_HELP = {
+    "denoise": "The paper's colour denoising set (9 images, sigma 25 and 50), with baselines.",
+    "pixels": "Table 1: pixel restoration, 11 grey images with 50 % of pixels missing.",
+    "sr": "Super-resolution on Set5 and Set14 (x4, x8): Y-channel PSNR, bicubic beside.",
+    "folder": "Any folder of clean images, corrupted by deepprior's own noise models (fixed seed).",
+}
+
+_TABLE_OPTIONS = [
+    click.option("--data", type=click.Path(path_type=Path), default=None,
+                  help="Folder holding dip-paper/ [default: $DEEPPRIOR_DATA, else ../shared/data]."),
+    click.option("--preset", type=click.Choice(PRESET_NAMES), default=None, help="As for the restoration commands."),
+    click.option("--net", default=None, help="Network from `deepprior nets`."),
+    click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None, help="Iteration cap."),
+    click.option("--stop", type=click.Choice(STOP_NAMES), default="none", show_default=True),
+    click.option("--crop", type=click.IntRange(min=8), default=None, help="Centre crop SIZE x SIZE of every image."),
+    click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images of each set."),
+    click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True),
+    click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True),
+    click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True),
+    click.option("--threads", type=click.IntRange(min=1), default=None),
+    click.option("--sigmas", default="25,50", show_default=True, help="denoise: noise levels of the paper's set."),
+    click.option("--scales", default="4", show_default=True, help="sr: factors (4, 8)."),
+    click.option("--sets", default="Set5,Set14", show_default=True, help="sr: which sets."),
+    click.option("--folder", type=click.Path(path_type=Path), default=None, help="folder: clean images to corrupt."),
+    click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle"]), default=None,
+                  help="folder: noise model (as in degrade)."),
+    click.option("--sigma", type=click.FloatRange(min=0), default=None, help="folder: as in degrade."),
+    click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None, help="folder: as in degrade."),
+    click.option("--amount", type=click.FloatRange(0, 1), default=None, help="folder: as in degrade."),
+    click.option("--no-baselines", is_flag=True, help="Skip the classical baselines."),
+    click.option("--quick", is_flag=True, help="Tiny crops, 20 iterations, 2 images per set (for CI)."),
+    click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+                 help="Write the results as JSON."),
+    click.option("--markdown", type=click.Path(path_type=Path), default=None, help="Write a Markdown table."),
+    click.option("--plots", type=click.Path(path_type=Path), default=None, help="Folder for curves and bar charts."),
+]
+
+
+def _run_table(table: str, sigmas: str, scales: str, sets: str, no_baselines: bool, json_path: Path | None,
+               markdown: Path | None, plots: Path | None, **opts: Any) -> None:
     from .bench import BenchConfig, run_table, write_outputs
 
     if plots is not None:
@@ -382,12 +424,31 @@ def bench(table: str, sigmas: str, scales: str, sets: str, no_baselines: bool, j
         raise click.BadParameter(f"scales {scales!r}: each must be 2, 4 or 8", param_hint="--scales")
     cfg = BenchConfig(table=table, sigmas=_int_list(sigmas), scales=scale_list,
                       sets=tuple(s for s in sets.split(",") if s), baselines=not no_baselines, **opts)
-    result = run_table(cfg, echo=click.echo)
     command = "deepprior " + " ".join(sys.argv[1:]) if sys.argv and "deepprior" in sys.argv[0] else ""
+
+    def save_partial(partial: dict[str, Any]) -> None:
+        write_outputs(partial, json_path=json_path, markdown_path=markdown, plots=None, command=command)
+
+    result = run_table(cfg, echo=click.echo, on_row=save_partial)
     write_outputs(result, json_path=json_path, markdown_path=markdown, plots=plots, command=command)
     from .bench.harness import to_markdown
 
     click.echo(to_markdown(result, command=command))
+
+
+def _add_table_command(table: str) -> None:
+    def command(**kwargs: Any) -> None:
+        _run_table(table, **kwargs)
+
+    command.__doc__ = TABLE_HELP[table]
+    fn: Any = handle_errors(command)
+    for option in reversed(_TABLE_OPTIONS):
+        fn = option(fn)
+    bench.command(table)(fn)
+
+
+for _table in TABLE_HELP:
+    _add_table_command(_table)
 
 
 def main() -> None:

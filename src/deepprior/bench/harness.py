@@ -308,8 +308,16 @@ def metadata(cfg: BenchConfig) -> dict[str, Any]:
     }
 
 
-def run_table(cfg: BenchConfig, *, echo: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run one table; returns ``{"meta", "rows", "means"}`` (rows: one per image and group)."""
+def run_table(
+    cfg: BenchConfig,
+    *,
+    echo: Callable[[str], None] = print,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Run one table; returns ``{"meta", "rows", "means"}`` (rows: one per image and group).
+
+    ``on_row`` receives the partial result after every image, so a long run can save as it goes.
+    """
     if cfg.table not in TABLES:
         raise ConfigError(f"unknown table {cfg.table!r}; expected one of {', '.join(TABLES)}")
     cfg = cfg.effective()
@@ -337,6 +345,8 @@ def run_table(cfg: BenchConfig, *, echo: Callable[[str], None] = print) -> dict[
                 f" | {k} {v['psnr']:.2f}" for k, v in row.items() if isinstance(v, dict) and k != "deepprior"
             )
         )
+        if on_row is not None:
+            on_row({"meta": metadata(cfg), "rows": rows, "means": means(rows)})
     return {"meta": metadata(cfg), "rows": rows, "means": means(rows)}
 
 
