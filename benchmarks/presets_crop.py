@@ -38,16 +38,23 @@ def main() -> None:
     ap.add_argument("--presets", nargs="+", default=["fast", "paper"])
     ap.add_argument("--iters", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     folder = args.data / "dip-paper" / "denoising" / "sigma25"
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     rows = []
+    if args.json.exists():  # resume: keep the rows already measured
+        rows = [r for r in json.loads(args.json.read_text())["rows"]]
     for name in args.images:
         noisy = centre_crop(io.load_image(folder / f"{name}_noisy.png").pixels, args.crop)
         gt = centre_crop(io.load_image(folder / f"{name}_GT.png").pixels, args.crop)
         published = centre_crop(io.load_image(folder / f"{name}_deep_prior.png").pixels, args.crop)
         for preset in args.presets:
+            if any(r["image"] == name and r["preset"] == preset and r["crop"] == args.crop for r in rows):
+                continue
             r = deepprior.denoise(noisy, sigma=25, preset=preset, num_iter=args.iters, seed=args.seed,
                                   reference=gt, stop="none")
             row = {
