@@ -51,8 +51,8 @@ def presets_section() -> str:
         )
     meta = data["meta"]
     lines += ["", f"deepprior {meta['deepprior']} at {meta['commit']}, torch {meta['torch']}, "
-              f"{meta['cpu_count']} CPUs; one thread per run (two runs shared the machine). Command: `bash benchmarks/run_crops.sh B` "
-              "(first line).", ""]
+              f"{meta['cpu_count']} CPUs; one thread per run (two runs shared the machine). "
+              "Command: `bash benchmarks/run_crops.sh B` (first line).", ""]
     return "\n".join(lines)
 
 
