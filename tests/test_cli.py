@@ -83,18 +83,27 @@ def test_denoise_end_to_end(runner, files, image):
     assert (files["dir"] / "out_snapshots" / f"{files[image].stem}_000002.png").exists()
 
 
-def test_inpaint_with_mask_and_from_alpha(runner, files):
+@pytest.mark.parametrize("image", ["clean", "grey", "rgba"])
+def test_inpaint_with_mask(runner, files, image):
     out = files["dir"] / "inp.png"
-    ok(runner.invoke(cli, ["inpaint", str(files["clean"]), "--mask", str(files["mask"]), "-o", str(out),
+    ok(runner.invoke(cli, ["inpaint", str(files[image]), "--mask", str(files["mask"]), "-o", str(out),
                            "--iters", "2", "-q"]))
+    restored = io.load_image(out)
+    assert restored.size_text == "31x37" and (restored.alpha is not None) == (image == "rgba")
+
+
+def test_inpaint_from_alpha(runner, files):
+    out = files["dir"] / "inp.png"
     ok(runner.invoke(cli, ["inpaint", str(files["rgba"]), "-o", str(out), "--iters", "2", "-q"]))
     assert io.load_image(out).alpha is None
 
 
-def test_super_resolve_end_to_end(runner, files):
+@pytest.mark.parametrize("image", ["clean", "grey", "rgba"])
+def test_super_resolve_end_to_end(runner, files, image):
     out = files["dir"] / "sr.png"
-    ok(runner.invoke(cli, ["super-resolve", str(files["grey"]), "--scale", "2", "-o", str(out), "--iters", "2", "-q"]))
-    assert io.load_image(out).size_text == "62x74"
+    ok(runner.invoke(cli, ["super-resolve", str(files[image]), "--scale", "2", "-o", str(out), "--iters", "2", "-q"]))
+    restored = io.load_image(out)
+    assert restored.size_text == "62x74" and restored.channels == (1 if image == "grey" else 3)
 
 
 def test_folder_of_inputs(runner, files, tmp_path):
