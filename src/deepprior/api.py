@@ -143,6 +143,25 @@ class Snapshots(Callback):
             self.saved.append(path)
 
 
+class FrameRecorder(Callback):
+    """Keeps the averaged image (cropped, on the CPU) at the given iterations, for an animation."""
+
+    def __init__(self, iterations: Sequence[int]) -> None:
+        self.iterations = set(iterations)
+        self.frames: list[tuple[int, np.ndarray]] = []
+
+    def on_step(self, state: StepState) -> None:
+        if state.iteration in self.iterations:
+            image = state.fitter.crop(state.average).clamp(0, 1).cpu()
+            self.frames.append((state.iteration, io.from_tensor(image)))
+
+
+def default_frames(num_iter: int, count: int = 50) -> list[int]:
+    """Iterations for an animation when none are given: about ``count`` evenly spaced, the first included."""
+    step = max(1, num_iter // count)
+    return sorted({1, *range(step, num_iter + 1, step)} & set(range(1, num_iter + 1)))
+
+
 def _check_size(img: ImageData, what: str = "image") -> None:
     if min(img.height, img.width) < MIN_SIDE:
         raise InputError(
@@ -234,6 +253,9 @@ def _run(
     quiet: bool,
     time_limit: float | None,
     callbacks: Sequence[Callback],
+    curves: str | Path | None = None,
+    animation: str | Path | None = None,
+    compare: str | Path | None = None,
 ) -> Restoration:
     from .device import resolve_device, resolve_precision, set_threads
     from .nets import get_entry
@@ -286,6 +308,16 @@ def _run(
     if not quiet:
         cbs.insert(0, ProgressBar(fit_cfg.num_iter, description=job.task))
     snap_iters = _snapshot_list(snapshots)
+    if curves is not None or compare is not None:
+        from .viz import require_viz
+
+        require_viz()  # fail before the fit, not after it
+    recorder = None
+    if animation is not None:
+        if Path(animation).suffix.lower() not in (".gif", ".mp4"):
+            raise ConfigError(f"animation {animation}: expected a .gif or .mp4 file")
+        recorder = FrameRecorder(snap_iters or default_frames(fit_cfg.num_iter))
+        cbs.append(recorder)
     if snap_iters:
         folder = Path(snapshot_dir) if snapshot_dir is not None else Path(f"{snapshot_stem}_snapshots")
         cbs.append(Snapshots(snap_iters, folder, snapshot_stem, finish))
@@ -303,6 +335,26 @@ def _run(
         ssim_value = ssim_metric(restored.pixels, ref_px) if min(out_h, out_w) >= 7 else None
         if job.input_for_score is not None:
             input_psnr = psnr_metric(job.input_for_score, ref_px)
+    if curves is not None:
+        from .viz import plot_curves
+
+        plot_curves(result.history, curves, title=f"{job.task} ({preset_name}, {net_name})",
+                    stopped_at=result.stopped_at, stop_reason=result.stop_reason)
+    if recorder is not None and animation is not None:
+        from .viz import write_animation
+
+        frames = recorder.frames
+        if result.stopped_at and (not frames or frames[-1][0] != result.stopped_at):
+            frames = [*frames, (result.stopped_at, restored.pixels)]
+        write_animation(frames, animation)
+    if compare is not None:
+        from .viz import plot_compare
+
+        shown = job.input_for_score if job.input_for_score is not None else _upscale_for_display(job)
+        panels = [("corrupted input", shown), ("restored", restored.pixels)]
+        if ref_px is not None:
+            panels.append(("reference", ref_px))
+        plot_compare(panels, compare, reference=ref_px, restored=restored.pixels)
     config = {
         "task": job.task,
         "preset": preset_name,
@@ -326,6 +378,12 @@ def _run(
         precision=resolved_precision, threads=n_threads, seed=seed, psnr=psnr_value, ssim=ssim_value,
         input_psnr=input_psnr, config=config,
     )
+
+
+def _upscale_for_display(job: _Job) -> np.ndarray:
+    """The measurement at the output's size (nearest), to show beside a super-resolved image."""
+    lr = io.from_tensor(job.y)
+    return np.repeat(np.repeat(lr, job.factor, axis=0), job.factor, axis=1)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -362,6 +420,10 @@ _COMMON_DOC = """
         quiet: no progress bar.
         time_limit: seconds after which the fit stops and returns its current image.
         callbacks: extra :class:`~deepprior.fit.loop.Callback` hooks.
+        curves: write loss/PSNR curves here (PNG; needs the ``viz`` extra).
+        animation: write an animation of the fit here (``.gif``, or ``.mp4`` with imageio-ffmpeg), from the
+            ``snapshots`` iterations or about 50 evenly spaced ones.
+        compare: write a figure here: corrupted input | restored | reference | difference (``viz`` extra).
 """
 
 
@@ -384,6 +446,9 @@ def denoise(
     quiet: bool = True,
     time_limit: float | None = None,
     callbacks: Sequence[Callback] = (),
+    curves: str | Path | None = None,
+    animation: str | Path | None = None,
+    compare: str | Path | None = None,
 ) -> Restoration:
     """Denoise an image with a Deep Image Prior.
 
@@ -404,6 +469,7 @@ def denoise(
         job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device, precision=precision,
         threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
         snapshot_stem=_stem(image), quiet=quiet, time_limit=time_limit, callbacks=callbacks,
+        curves=curves, animation=animation, compare=compare,
     )
 
 
@@ -426,6 +492,9 @@ def inpaint(
     quiet: bool = True,
     time_limit: float | None = None,
     callbacks: Sequence[Callback] = (),
+    curves: str | Path | None = None,
+    animation: str | Path | None = None,
+    compare: str | Path | None = None,
 ) -> Restoration:
     """Fill the missing pixels of an image (inpainting, pixel restoration).
 
@@ -458,6 +527,7 @@ def inpaint(
         job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device, precision=precision,
         threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
         snapshot_stem=_stem(image), quiet=quiet, time_limit=time_limit, callbacks=callbacks,
+        curves=curves, animation=animation, compare=compare,
     )
 
 
@@ -484,6 +554,9 @@ def super_resolve(
     quiet: bool = True,
     time_limit: float | None = None,
     callbacks: Sequence[Callback] = (),
+    curves: str | Path | None = None,
+    animation: str | Path | None = None,
+    compare: str | Path | None = None,
 ) -> Restoration:
     """Enlarge an image by ``scale`` with a Deep Image Prior.
 
@@ -516,6 +589,7 @@ def super_resolve(
         job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device, precision=precision,
         threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
         snapshot_stem=_stem(image), quiet=quiet, time_limit=time_limit, callbacks=callbacks,
+        curves=curves, animation=animation, compare=compare,
     )
 
 

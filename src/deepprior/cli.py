@@ -98,6 +98,13 @@ def common_options(fn: F) -> F:
                      help="Save the averaged image at these iterations."),
         click.option("--snapshot-dir", type=click.Path(path_type=Path), default=None,
                      help="Folder for snapshots [default: OUTPUT-stem_snapshots/]."),
+        click.option("--curves", type=click.Path(path_type=Path), default=None,
+                     help="Write loss and PSNR curves (PNG; needs deepprior[viz])."),
+        click.option("--animation", type=click.Path(path_type=Path), default=None,
+                     help="Write the fit as an animation (.gif; .mp4 with imageio-ffmpeg), from --snapshots "
+                          "or about 50 evenly spaced iterations."),
+        click.option("--compare", type=click.Path(path_type=Path), default=None,
+                     help="Write corrupted | restored | reference | difference (PNG; needs deepprior[viz])."),
         click.option("--overwrite", is_flag=True, help="Allow the output to replace the input file."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
     ]
@@ -166,6 +173,7 @@ def _run_many(
     reference = opts.pop("reference")
     report_path: Path | None = opts.pop("report")
     snapshot_dir = opts.pop("snapshot_dir")
+    figures = {k: opts.pop(k) for k in ("curves", "animation", "compare")}
     if report_path is not None and not (report_path.parent.is_dir() or not str(report_path.parent)):
         raise click.ClickException(f"report folder {report_path.parent} does not exist")
     from . import io
@@ -178,8 +186,11 @@ def _run_many(
                 snap_dir = out.parent / f"{out.stem}_snapshots"
             elif snap_dir is not None and batch:
                 snap_dir = Path(snap_dir) / out.stem
+            per_file = {k: (None if v is None else (v.parent / f"{v.stem}_{out.stem}{v.suffix}" if batch else v))
+                        for k, v in figures.items()}
             result = run(
-                f, reference=_reference_for(reference, f, batch), snapshot_dir=snap_dir, **opts, **extra
+                f, reference=_reference_for(reference, f, batch), snapshot_dir=snap_dir, **opts, **extra,
+                **per_file,
             )
             result.save(out)
             rep = result.report()

@@ -15,7 +15,8 @@ def run_demo(
 ) -> dict[str, object]:
     """Degrade a crop of the astronaut with Gaussian noise (sigma 25), restore it, report PSNR before and after.
 
-    Writes ``clean.png``, ``noisy.png``, ``restored.png`` and ``report.json`` into ``out_dir``.
+    Writes ``clean.png``, ``noisy.png``, ``restored.png`` and ``report.json`` into ``out_dir``, and, with
+    the ``viz`` extra, ``curves.png``, ``fit.gif`` and ``compare.png``.
     """
     import json
 
@@ -33,7 +34,16 @@ def run_demo(
     io.save_image(out_dir / "clean.png", clean)
     io.save_image(out_dir / "noisy.png", noisy)
     echo(f"demo: astronaut crop 128x128, Gaussian noise sigma 25 (seed {seed}), {num_iter} iterations")
-    result = denoise(noisy, sigma=25, num_iter=num_iter, seed=seed, reference=clean, quiet=quiet)
+    figures: dict[str, Path] = {}
+    try:
+        from .viz import require_viz
+
+        require_viz()
+        figures = {"curves": out_dir / "curves.png", "compare": out_dir / "compare.png"}
+    except Exception as exc:  # noqa: BLE001 - the demo runs without plots, and says why
+        echo(f"note: no curves or comparison figure ({exc})")
+    result = denoise(noisy, sigma=25, num_iter=num_iter, seed=seed, reference=clean, quiet=quiet,
+                     animation=out_dir / "fit.gif", **figures)
     result.save(out_dir / "restored.png")
     report = result.report()
     io.write_text_atomic(out_dir / "report.json", json.dumps(report, indent=2) + "\n")
@@ -42,5 +52,6 @@ def run_demo(
         f"(SSIM {result.ssim:.4f}); {result.fit.iterations} iterations in {result.fit.seconds:.0f} s "
         f"on {result.device} ({result.precision}, {result.threads} threads, preset {result.preset})"
     )
-    echo(f"wrote {out_dir}/clean.png, noisy.png, restored.png, report.json")
+    extra = "".join(f", {p.name}" for p in figures.values())
+    echo(f"wrote {out_dir}/clean.png, noisy.png, restored.png, report.json, fit.gif{extra}")
     return report

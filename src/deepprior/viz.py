@@ -108,3 +108,101 @@ def plot_bars(
     out = _save(fig, path)
     plt.close(fig)
     return out
+
+
+def _to_uint8(image: Any) -> Any:
+    import numpy as np
+
+    a = np.clip(np.asarray(image, dtype=np.float32), 0, 1)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    return np.round(a * 255).astype(np.uint8)
+
+
+def plot_compare(
+    panels: Sequence[tuple[str, Any]], path: str | Path, *, reference: Any | None = None, restored: Any | None = None,
+) -> Path:
+    """Side-by-side panels (``(title, H x W x C image)``); with a reference, the absolute difference last.
+
+    Titles carry PSNR/SSIM against the reference when one is given.
+    """
+    import numpy as np
+
+    from .metrics import psnr, ssim
+
+    plt = _pyplot()
+    items = list(panels)
+    if reference is not None and restored is not None:
+        diff = np.abs(np.asarray(restored, np.float32) - np.asarray(reference, np.float32)).mean(axis=2)
+        items.append(("|restored - reference|", diff))
+    fig, axes = plt.subplots(1, len(items), figsize=(3.2 * len(items), 3.6))
+    for ax, (title, img) in zip(np.atleast_1d(axes), items, strict=True):
+        arr = np.asarray(img, np.float32)
+        if arr.ndim == 2:  # the difference map
+            im = ax.imshow(arr, cmap="magma", vmin=0, vmax=max(0.05, float(arr.max())))
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        else:
+            ax.imshow(_to_uint8(arr), cmap="gray" if arr.shape[2] == 1 else None, vmin=0, vmax=255,
+                      interpolation="nearest")
+            if reference is not None and arr.shape == np.asarray(reference).shape and title != "reference":
+                title = f"{title}\n{psnr(arr, reference):.2f} dB, SSIM {ssim(arr, reference):.3f}" \
+                    if min(arr.shape[:2]) >= 7 else f"{title}\n{psnr(arr, reference):.2f} dB"
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    out = _save(fig, path)
+    plt.close(fig)
+    return out
+
+
+def write_animation(frames: Sequence[tuple[int, Any]], path: str | Path, *, fps: int = 8, max_side: int = 512) -> Path:
+    """An animation of the fit: one frame per ``(iteration, image)``, the iteration written on each.
+
+    ``.gif`` is written with Pillow; ``.mp4`` needs ``imageio`` with its ffmpeg plugin (``imageio-ffmpeg``).
+    Frames are scaled (nearest) so that the longer side is at most ``max_side`` pixels and at least 256.
+    """
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        raise ConfigError(f"animation {path}: expected a .gif or .mp4 file")
+    if not frames:
+        raise ConfigError("the animation has no frames (no snapshot iteration was reached)")
+    pictures = []
+    for iteration, image in frames:
+        pil = Image.fromarray(_to_uint8(image)).convert("RGB")
+        scale = min(max_side / max(pil.size), max(1.0, 256 / max(pil.size)))
+        if scale != 1:
+            pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))),
+                             Image.Resampling.NEAREST)
+        draw = ImageDraw.Draw(pil)
+        text = f"iteration {iteration}"
+        box = draw.textbbox((4, 4), text)
+        draw.rectangle((box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2), fill=(0, 0, 0))
+        draw.text((4, 4), text, fill=(255, 255, 255))
+        pictures.append(pil)
+    import io as _io
+
+    from .io import write_bytes_atomic
+
+    buffer = _io.BytesIO()
+    if suffix == ".gif":
+        durations = [int(1000 / fps)] * (len(pictures) - 1) + [1500]  # hold the last frame
+        pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=durations,
+                         loop=0)
+    else:
+        try:
+            import imageio.v3 as iio
+        except ImportError:
+            raise ConfigError(
+                "mp4 animations need imageio and imageio-ffmpeg: pip install imageio imageio-ffmpeg"
+            ) from None
+        h = max(p.height for p in pictures) // 2 * 2
+        w = max(p.width for p in pictures) // 2 * 2
+        arrays = np.stack([np.asarray(p.resize((w, h), Image.Resampling.NEAREST)) for p in pictures])
+        try:
+            data = iio.imwrite("<bytes>", arrays, extension=".mp4", fps=fps)
+        except Exception as exc:  # noqa: BLE001 - a missing ffmpeg backend surfaces in many forms
+            raise ConfigError(f"cannot write mp4 ({exc}); install imageio-ffmpeg or use .gif") from None
+        buffer.write(data)
+    return write_bytes_atomic(path, buffer.getvalue())
