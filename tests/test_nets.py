@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -9,6 +10,20 @@ from deepprior.nets import NETWORKS, SkipConfig, SkipNet, build_net, count_param
 
 def test_paper_network_parameter_count():
     assert count_parameters(SkipNet(32, 3)) == 2_217_831
+
+
+def test_deep_decoder_parameter_count():
+    # 6 k^2 + 12 k + k C for k = 128, C = 3 (Heckel and Hand's formula)
+    assert count_parameters(build_net("decoder", in_channels=128, out_channels=3)) == 100_224
+
+
+@pytest.mark.parametrize("name", list(NETWORKS))
+def test_every_network_keeps_odd_sizes_through_the_api(name, rng):
+    import deepprior
+
+    img = rng.integers(0, 256, (37, 31, 3), dtype=np.uint8)
+    r = deepprior.denoise(img, net=name, num_iter=2)
+    assert r.image.pixels.shape == (37, 31, 3) and r.net == name
 
 
 def test_hourglass_has_no_skip_branches():
@@ -30,14 +45,18 @@ TINY = SkipConfig(channels_down=(8, 8, 8), channels_up=(8, 8, 8), channels_skip=
 
 @pytest.mark.parametrize("name", list(NETWORKS))
 def test_registry_networks_shape_dtype_determinism(name):
-    cfg = NETWORKS[name].config
-    cfg = type(cfg)(**{**cfg.__dict__, "channels_down": (8, 8, 8), "channels_up": (8, 8, 8),
-                       "channels_skip": tuple(min(c, 2) for c in cfg.channels_skip[:3])})
-    z = torch.rand(1, 4, 40, 32)
+    entry = NETWORKS[name]
+    cfg = entry.tiny
+    depth = cfg.channels if name == "decoder" else 4
+    size = (40, 32)
+    zsize = (10, 8) if name == "decoder" else size
+    z = torch.rand(1, depth, *zsize)
     outs = []
     for _ in range(2):
         torch.manual_seed(0)
-        net = build_net(name, in_channels=4, out_channels=3, config=cfg)
+        net = build_net(name, in_channels=depth, out_channels=3, config=cfg)
+        if hasattr(net, "input_size"):
+            assert net.input_size(*size) == zsize
         outs.append(net(z).detach())
     assert outs[0].shape == (1, 3, 40, 32)
     assert outs[0].dtype == torch.float32

@@ -275,6 +275,8 @@ def _run(
         num_iter=num_iter, lr=lr, precision=resolved_precision, time_limit=time_limit
     )
     stop_rule = make_stop_rule(stop, sigma=job.sigma, num_iter=fit_cfg.num_iter)
+    if net_name != chosen.net:
+        fit_cfg = fit_cfg.updated(**{"input_depth": entry.input_depth, **entry.fit_overrides})
     if torch_device.type != "cpu" and fit_cfg.channels_last and resolved_precision == "fp32":
         fit_cfg = fit_cfg.updated(channels_last=False)
 

@@ -174,9 +174,12 @@ class Fitter:
             self._scaler = torch.amp.GradScaler("cuda")
 
     def _infer_input_shape(self) -> tuple[int, int]:
-        """Spatial size of the network's output: the measurement's, times the operator's factor if any."""
+        """Spatial size of the network's input: the output's (the measurement's times the operator's
+        factor), unless the network asks for another."""
         factor = int(getattr(self.operator, "factor", 1))
-        return self.y.shape[-2] * factor, self.y.shape[-1] * factor
+        h, w = self.y.shape[-2] * factor, self.y.shape[-1] * factor
+        input_size = getattr(self.net, "input_size", None)  # e.g. the Deep Decoder's coarse input
+        return input_size(h, w) if callable(input_size) else (h, w)
 
     def crop(self, image: torch.Tensor) -> torch.Tensor:
         """Cut the image region out of a padded network output."""

@@ -6,14 +6,17 @@ The CLI's choices, ``deepprior nets``, the API and the tests all read :data:`NET
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from torch import nn
 
 from ..errors import ConfigError
 from .common import count_parameters
+from .decoder import DecoderConfig, DeepDecoder
+from .resnet import ResNet, ResNetConfig
 from .skip import SkipConfig, SkipNet
+from .unet import UNet, UNetConfig
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class NetEntry:
     builder: Callable[[int, int, Any], nn.Module]
     reference: str = ""
     input_depth: int = 32
+    tiny: Any = None  # a small architecture of the same family, for tests
+    fit_overrides: dict[str, Any] = field(default_factory=dict)  # fit settings this network's reference uses
 
 
 NETWORKS: dict[str, NetEntry] = {
@@ -44,6 +49,7 @@ NETWORKS: dict[str, NetEntry] = {
         config=SkipConfig(),
         builder=SkipNet,
         reference="Ulyanov et al., Deep Image Prior, CVPR 2018",
+        tiny=SkipConfig(channels_down=(8, 8, 8), channels_up=(8, 8, 8), channels_skip=(2, 2, 2)),
     ),
     "hourglass": NetEntry(
         name="hourglass",
@@ -51,6 +57,34 @@ NETWORKS: dict[str, NetEntry] = {
         config=SkipConfig(channels_skip=(0, 0, 0, 0, 0)),
         builder=SkipNet,
         reference="Ulyanov et al., Deep Image Prior, CVPR 2018",
+        tiny=SkipConfig(channels_down=(8, 8, 8), channels_up=(8, 8, 8), channels_skip=(0, 0, 0)),
+    ),
+    "unet": NetEntry(
+        name="unet",
+        summary="U-Net, max pooling and transposed convolutions (the DIP paper's comparison)",
+        config=UNetConfig(),
+        builder=UNet,
+        reference="Ronneberger et al., MICCAI 2015; compared in Ulyanov et al., CVPR 2018",
+        tiny=UNetConfig(channels=(8, 8, 8)),
+    ),
+    "resnet": NetEntry(
+        name="resnet",
+        summary="ResNet, 8 residual blocks of 32 channels at full resolution",
+        config=ResNetConfig(),
+        builder=ResNet,
+        reference="He et al., CVPR 2016; compared in Ulyanov et al., CVPR 2018",
+        tiny=ResNetConfig(blocks=2, channels=8),
+    ),
+    "decoder": NetEntry(
+        name="decoder",
+        summary="Deep Decoder: 1x1 convolutions and upsampling, k = 128, under-parameterised",
+        config=DecoderConfig(),
+        builder=DeepDecoder,
+        reference="Heckel and Hand, Deep Decoder, ICLR 2019",
+        input_depth=128,
+        tiny=DecoderConfig(channels=8, layers=3),
+        # The reference fits without input perturbation or output averaging.
+        fit_overrides={"input_depth": 128, "reg_noise_std": 0.0, "ema": 0.0},
     ),
 }
 
@@ -80,4 +114,10 @@ def build_net(name: str, *, in_channels: int, out_channels: int, config: Any = N
     return entry.builder(in_channels, out_channels, config if config is not None else entry.config)
 
 
-__all__ = ["NETWORKS", "NetEntry", "SkipConfig", "SkipNet", "build_net", "count_parameters", "get_entry"]
+__all__ = [
+    "DecoderConfig",
+    "DeepDecoder",
+    "ResNet",
+    "ResNetConfig",
+    "UNet",
+    "UNetConfig","NETWORKS", "NetEntry", "SkipConfig", "SkipNet", "build_net", "count_parameters", "get_entry"]
