@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import InputError
+from .errors import DeepPriorError, InputError
 
 CROP = (slice(40, 168), slice(180, 308))  # 128x128 around the astronaut's face
 
@@ -34,16 +34,17 @@ def run_demo(
     io.save_image(out_dir / "clean.png", clean)
     io.save_image(out_dir / "noisy.png", noisy)
     echo(f"demo: astronaut crop 128x128, Gaussian noise sigma 25 (seed {seed}), {num_iter} iterations")
-    figures: dict[str, Path] = {}
+    curves: Path | None = out_dir / "curves.png"
+    compare: Path | None = out_dir / "compare.png"
     try:
         from .viz import require_viz
 
         require_viz()
-        figures = {"curves": out_dir / "curves.png", "compare": out_dir / "compare.png"}
-    except Exception as exc:  # noqa: BLE001 - the demo runs without plots, and says why
+    except DeepPriorError as exc:  # the demo runs without plots, and says why
         echo(f"note: no curves or comparison figure ({exc})")
+        curves = compare = None
     result = denoise(noisy, sigma=25, num_iter=num_iter, seed=seed, reference=clean, quiet=quiet,
-                     animation=out_dir / "fit.gif", **figures)
+                     animation=out_dir / "fit.gif", curves=curves, compare=compare)
     result.save(out_dir / "restored.png")
     report = result.report()
     io.write_text_atomic(out_dir / "report.json", json.dumps(report, indent=2) + "\n")
@@ -52,6 +53,6 @@ def run_demo(
         f"(SSIM {result.ssim:.4f}); {result.fit.iterations} iterations in {result.fit.seconds:.0f} s "
         f"on {result.device} ({result.precision}, {result.threads} threads, preset {result.preset})"
     )
-    extra = "".join(f", {p.name}" for p in figures.values())
+    extra = "".join(f", {p.name}" for p in (curves, compare) if p is not None)
     echo(f"wrote {out_dir}/clean.png, noisy.png, restored.png, report.json, fit.gif{extra}")
     return report

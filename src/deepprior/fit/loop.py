@@ -175,7 +175,8 @@ class Fitter:
 
     def _infer_input_shape(self) -> tuple[int, int]:
         """Spatial size of the network's input: the output's (the measurement's times the operator's
-        factor), unless the network asks for another."""
+        factor), unless the network asks for another.
+        """
         factor = int(getattr(self.operator, "factor", 1))
         h, w = self.y.shape[-2] * factor, self.y.shape[-1] * factor
         input_size = getattr(self.net, "input_size", None)  # e.g. the Deep Decoder's coarse input

@@ -4,6 +4,7 @@ References:
     Heckel and Hand, "Deep Decoder: Concise Image Representations from Untrained Non-convolutional
     Networks", ICLR 2019 (arXiv:1810.03982). With k = 128 channels, 6 layers and 3 output channels the
     network has 6k^2 + 12k + 3k = 100,224 parameters.
+
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class DecoderConfig:
         layers: layers of 1x1 convolution; all but the last are followed by x2 upsampling, so the input
             is ``2^(layers - 1)`` times smaller than the image.
         upsample: ``bilinear`` (the reference), ``nearest`` or ``bicubic``.
+
     """
 
     channels: int = 128
@@ -58,6 +60,7 @@ class DeepDecoder(nn.Module):
         >>> from deepprior.nets.common import count_parameters
         >>> count_parameters(DeepDecoder(128, 3))
         100224
+
     """
 
     def __init__(self, in_channels: int, out_channels: int, config: DecoderConfig | None = None) -> None:

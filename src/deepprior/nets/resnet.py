@@ -5,6 +5,7 @@ References:
     He, Zhang, Ren and Sun, "Deep Residual Learning for Image Recognition", CVPR 2016;
     Ulyanov, Vedaldi and Lempitsky, "Deep Image Prior", CVPR 2018 (Fig. 8's ResNet comparison:
     8 blocks of 32 channels).
+
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class ResNet(nn.Module):
     Example:
         >>> ResNet(32, 3)(torch.rand(1, 32, 9, 7)).shape
         torch.Size([1, 3, 9, 7])
+
     """
 
     def __init__(self, in_channels: int, out_channels: int, config: ResNetConfig | None = None) -> None:

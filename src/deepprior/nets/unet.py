@@ -4,6 +4,7 @@ References:
     Ronneberger, Fischer and Brox, "U-Net: Convolutional Networks for Biomedical Image Segmentation",
     MICCAI 2015; Ulyanov, Vedaldi and Lempitsky, "Deep Image Prior", CVPR 2018 (Fig. 8: a U-Net with
     a quarter of the original widths, max pooling and transposed-convolution upsampling).
+
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class UNet(nn.Module):
     Example:
         >>> UNet(32, 3)(torch.rand(1, 32, 32, 48)).shape
         torch.Size([1, 3, 32, 48])
+
     """
 
     def __init__(self, in_channels: int, out_channels: int, config: UNetConfig | None = None) -> None:
