@@ -234,6 +234,96 @@ class _Job:
     input_for_score: np.ndarray | None = None  # the corrupted input, scored against the reference
 
 
+@dataclass
+class _Settings:
+    """Everything a task's options resolve to (preset, network, fit settings, device)."""
+
+    preset: str
+    net: str
+    entry: Any
+    net_config: Any
+    fit: FitConfig
+    precision: str
+    device: torch.device
+    threads: int
+
+
+def _resolve(
+    job: _Job, *, preset: str | None, net: str | None, num_iter: int | None, lr: float | None, seed: int,
+    device: str, precision: str, threads: int | None, time_limit: float | None,
+) -> _Settings:
+    from .device import resolve_device, resolve_precision, set_threads
+    from .nets import get_entry
+    from .presets import TaskInfo, resolve_preset
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed {seed!r} is invalid; expected a whole number >= 0")
+    torch_device = resolve_device(device)
+    preset_name = preset or ("fast" if torch_device.type == "cpu" else "paper")
+    chosen = resolve_preset(preset_name, TaskInfo(task=job.task, sigma=job.sigma, scale=job.scale))
+    net_name = net or chosen.net
+    entry = get_entry(net_name)
+    net_config = chosen.net_config if net is None or net == chosen.net else entry.config
+    resolved_precision = resolve_precision(precision, chosen.precision, torch_device)
+    n_threads = set_threads(threads)
+    fit_cfg: FitConfig = chosen.fit.updated(
+        num_iter=num_iter, lr=lr, precision=resolved_precision, time_limit=time_limit
+    )
+    if net_name != chosen.net:
+        fit_cfg = fit_cfg.updated(**{"input_depth": entry.input_depth, **entry.fit_overrides})
+    if torch_device.type != "cpu" and fit_cfg.channels_last and resolved_precision == "fp32":
+        fit_cfg = fit_cfg.updated(channels_last=False)
+    return _Settings(preset_name, net_name, entry, net_config, fit_cfg, resolved_precision, torch_device, n_threads)
+
+
+@dataclass
+class _Prepared:
+    """A job padded to its network: what the Fitter needs."""
+
+    y: torch.Tensor
+    weights: torch.Tensor | None
+    operator: torch.nn.Module
+    net_config: Any
+    region: tuple[int, int, int, int]
+    pad: tuple[int, int]
+
+
+def _prepare(job: _Job, net_config: Any) -> _Prepared:
+    """Pad the output side to a multiple of 2^scales, in whole measurement pixels; fewer levels if small."""
+    h, w = job.y.shape[-2:]
+    out_h, out_w = h * job.factor, w * job.factor
+    scales = _scales_for(min(out_h, out_w), net_config.scales)
+    if scales < net_config.scales:
+        net_config = net_config.with_scales(scales)
+    multiple = max(1, (2**scales) // job.factor)
+    pad_b, pad_r = _pad_amount(h, multiple), _pad_amount(w, multiple)
+    y = _pad(job.y, pad_b, pad_r)
+    weights = None
+    if pad_b or pad_r:
+        weights = torch.zeros((1, 1, h + pad_b, w + pad_r))
+        weights[..., :h, :w] = 1.0
+    if job.weights is not None:
+        base = _pad(job.weights, pad_b, pad_r) if (pad_b or pad_r) else job.weights
+        weights = base if weights is None else base * weights
+    operator = job.operator.padded(pad_b * job.factor, pad_r * job.factor)  # type: ignore[operator]
+    return _Prepared(y, weights, operator, net_config, (0, 0, out_h, out_w), (pad_b * job.factor, pad_r * job.factor))
+
+
+def _fit(
+    job: _Job, st: _Settings, *, seed: int, stop: str, callbacks: Sequence[Callback],
+    reference: torch.Tensor | None,
+) -> tuple[FitResult, _Prepared, Any]:
+    prep = _prepare(job, st.net_config)
+    torch.manual_seed(seed)
+    network = st.entry.builder(st.fit.input_depth, job.image.channels, prep.net_config)
+    rule = make_stop_rule(stop, sigma=job.sigma, num_iter=st.fit.num_iter)
+    fitter = Fitter(
+        network, prep.operator, prep.y, config=st.fit, weights=prep.weights, region=prep.region, stop=rule,
+        callbacks=callbacks, reference=reference, device=st.device, seed=seed,
+    )
+    return fitter.run(), prep, rule
+
+
 def _run(
     job: _Job,
     *,
@@ -256,80 +346,52 @@ def _run(
     curves: str | Path | None = None,
     animation: str | Path | None = None,
     compare: str | Path | None = None,
+    tiling: TileOptions | None = None,
 ) -> Restoration:
-    from .device import resolve_device, resolve_precision, set_threads
-    from .nets import get_entry
-    from .presets import TaskInfo, resolve_preset
-
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"seed {seed!r} is invalid; expected a whole number >= 0")
-    torch_device = resolve_device(device)
-    preset_name = preset or ("fast" if torch_device.type == "cpu" else "paper")
-    chosen = resolve_preset(preset_name, TaskInfo(task=job.task, sigma=job.sigma, scale=job.scale))
-    net_name = net or chosen.net
-    entry = get_entry(net_name)
-    net_config = chosen.net_config if net is None or net == chosen.net else entry.config
-    resolved_precision = resolve_precision(precision, chosen.precision, torch_device)
-    n_threads = set_threads(threads)
-    fit_cfg: FitConfig = chosen.fit.updated(
-        num_iter=num_iter, lr=lr, precision=resolved_precision, time_limit=time_limit
-    )
-    stop_rule = make_stop_rule(stop, sigma=job.sigma, num_iter=fit_cfg.num_iter)
-    if net_name != chosen.net:
-        fit_cfg = fit_cfg.updated(**{"input_depth": entry.input_depth, **entry.fit_overrides})
-    if torch_device.type != "cpu" and fit_cfg.channels_last and resolved_precision == "fp32":
-        fit_cfg = fit_cfg.updated(channels_last=False)
-
-    # Pad the output side to a multiple of 2^scales, in whole measurement pixels.
+    st = _resolve(job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device,
+                  precision=precision, threads=threads, time_limit=time_limit)
+    make_stop_rule(stop)  # an unknown rule fails before any work
     h, w = job.y.shape[-2:]
     out_h, out_w = h * job.factor, w * job.factor
-    scales = _scales_for(min(out_h, out_w), net_config.scales)
-    if scales < net_config.scales:
-        net_config = net_config.with_scales(scales)
-    multiple = max(1, (2**scales) // job.factor)
-    pad_b, pad_r = _pad_amount(h, multiple), _pad_amount(w, multiple)
-    y = _pad(job.y, pad_b, pad_r)
-    pad_weights = torch.zeros((1, 1, h + pad_b, w + pad_r))
-    pad_weights[..., :h, :w] = 1.0
-    weights = pad_weights if (pad_b or pad_r) else None
-    if job.weights is not None:
-        base = _pad(job.weights, pad_b, pad_r) if (pad_b or pad_r) else job.weights
-        weights = base if weights is None else base * weights
-    region = (0, 0, out_h, out_w)
-
     ref_px = _load_reference(reference, (out_h, out_w), job.image.channels)
     ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
-
-    torch.manual_seed(seed)
-    network = entry.builder(fit_cfg.input_depth, job.image.channels, net_config)
-
-    def finish(t: torch.Tensor) -> ImageData:
-        return _to_image(t, job.image, job.out_alpha)
-
-    cbs: list[Callback] = list(callbacks)
-    if not quiet:
-        cbs.insert(0, ProgressBar(fit_cfg.num_iter, description=job.task))
-    snap_iters = _snapshot_list(snapshots)
     if curves is not None or compare is not None:
         from .viz import require_viz
 
         require_viz()  # fail before the fit, not after it
-    recorder = None
-    if animation is not None:
-        if Path(animation).suffix.lower() not in (".gif", ".mp4"):
-            raise ConfigError(f"animation {animation}: expected a .gif or .mp4 file")
-        recorder = FrameRecorder(snap_iters or default_frames(fit_cfg.num_iter))
-        cbs.append(recorder)
-    if snap_iters:
-        folder = Path(snapshot_dir) if snapshot_dir is not None else Path(f"{snapshot_stem}_snapshots")
-        cbs.append(Snapshots(snap_iters, folder, snapshot_stem, finish))
+    if animation is not None and Path(animation).suffix.lower() not in (".gif", ".mp4"):
+        raise ConfigError(f"animation {animation}: expected a .gif or .mp4 file")
 
-    operator = job.operator.padded(pad_b * job.factor, pad_r * job.factor)  # type: ignore[operator]
-    fitter = Fitter(
-        network, operator, y, config=fit_cfg, weights=weights, region=region, stop=stop_rule,
-        callbacks=cbs, reference=ref_tensor, device=torch_device, seed=seed,
-    )
-    result = fitter.run()
+    def finish(t: torch.Tensor) -> ImageData:
+        return _to_image(t, job.image, job.out_alpha)
+
+    tile_size = _tile_size(job, st, tiling)
+    recorder = None
+    tiles_report: list[dict[str, Any]] = []
+    if tile_size is None:
+        cbs: list[Callback] = list(callbacks)
+        if not quiet:
+            cbs.insert(0, ProgressBar(st.fit.num_iter, description=job.task))
+        snap_iters = _snapshot_list(snapshots)
+        if animation is not None:
+            recorder = FrameRecorder(snap_iters or default_frames(st.fit.num_iter))
+            cbs.append(recorder)
+        if snap_iters:
+            folder = Path(snapshot_dir) if snapshot_dir is not None else Path(f"{snapshot_stem}_snapshots")
+            cbs.append(Snapshots(snap_iters, folder, snapshot_stem, finish))
+        result, prep, _ = _fit(job, st, seed=seed, stop=stop, callbacks=cbs, reference=ref_tensor)
+        net_config, padding = prep.net_config, {"bottom": prep.pad[0], "right": prep.pad[1]}
+    else:
+        from .tiled import run_tiled
+
+        if animation is not None or snapshots:
+            raise ConfigError("--animation and --snapshots are not available with tiling")
+        result, tiles_report = run_tiled(
+            job, st, tile=tile_size, overlap=(tiling.overlap if tiling else 16), seed=seed, stop=stop,
+            work_dir=tiling.work_dir if tiling else None, resume=bool(tiling and tiling.resume),
+            quiet=quiet, fit=_fit,
+        )
+        net_config, padding = st.net_config, {"bottom": 0, "right": 0}
     restored = finish(result.image)
     psnr_value = ssim_value = input_psnr = None
     if ref_px is not None:
@@ -340,7 +402,7 @@ def _run(
     if curves is not None:
         from .viz import plot_curves
 
-        plot_curves(result.history, curves, title=f"{job.task} ({preset_name}, {net_name})",
+        plot_curves(result.history, curves, title=f"{job.task} ({st.preset}, {st.net})",
                     stopped_at=result.stopped_at, stop_reason=result.stop_reason)
     if recorder is not None and animation is not None:
         from .viz import write_animation
@@ -359,27 +421,60 @@ def _run(
         plot_compare(panels, compare, reference=ref_px, restored=restored.pixels)
     config = {
         "task": job.task,
-        "preset": preset_name,
-        "net": net_name,
+        "preset": st.preset,
+        "net": st.net,
         "net_config": _jsonable(net_config),
-        "fit": fit_cfg.to_dict(),
+        "fit": st.fit.to_dict(),
         "stop": result.stop_rule,
         "operator": repr(job.operator),
         "image": {"width": job.image.width, "height": job.image.height, "channels": job.image.channels,
                   "bit_depth": job.image.bit_depth, "alpha": job.image.alpha is not None},
         "output": {"width": out_w, "height": out_h},
-        "padding": {"bottom": pad_b * job.factor, "right": pad_r * job.factor},
+        "padding": padding,
+        "tiling": None if tile_size is None else {"tile": tile_size, "overlap": tiling.overlap if tiling else 16,
+                                                  "tiles": tiles_report},
         "sigma": job.sigma,
         "scale": job.scale,
-        "device": str(torch_device),
-        "threads": n_threads,
+        "device": str(st.device),
+        "threads": st.threads,
         "seed": seed,
     }
     return Restoration(
-        image=restored, fit=result, task=job.task, preset=preset_name, net=net_name, device=str(torch_device),
-        precision=resolved_precision, threads=n_threads, seed=seed, psnr=psnr_value, ssim=ssim_value,
+        image=restored, fit=result, task=job.task, preset=st.preset, net=st.net, device=str(st.device),
+        precision=st.precision, threads=st.threads, seed=seed, psnr=psnr_value, ssim=ssim_value,
         input_psnr=input_psnr, config=config,
     )
+
+
+@dataclass(frozen=True)
+class TileOptions:
+    """Tiling settings (the CLI's ``--tile``, ``--overlap``, ``--max-memory``, ``--work-dir``, ``--resume``).
+
+    Attributes:
+        tile: core size of a tile in output pixels; None tiles only when the image would not fit
+            ``max_memory``.
+        overlap: pixels each tile reaches into its neighbours (cross-fade over twice that).
+        max_memory: memory budget (``4GB``-style or bytes); default half the machine's memory.
+        work_dir: folder where finished tiles are saved as they complete.
+        resume: reuse the finished tiles in ``work_dir``.
+
+    """
+
+    tile: int | None = None
+    overlap: int = 16
+    max_memory: str | int | None = None
+    work_dir: str | Path | None = None
+    resume: bool = False
+
+
+def _tile_size(job: _Job, st: _Settings, tiling: TileOptions | None) -> int | None:
+    from .tiled import auto_tile
+
+    if tiling is not None and tiling.tile is not None:
+        return tiling.tile
+    h, w = job.y.shape[-2:]
+    return auto_tile(h * job.factor, w * job.factor, job.image.channels, st,
+                     None if tiling is None else tiling.max_memory)
 
 
 def _upscale_for_display(job: _Job) -> np.ndarray:
@@ -426,6 +521,12 @@ _COMMON_DOC = """
         animation: write an animation of the fit here (``.gif``, or ``.mp4`` with imageio-ffmpeg), from the
             ``snapshots`` iterations or about 50 evenly spaced ones.
         compare: write a figure here: corrupted input | restored | reference | difference (``viz`` extra).
+        tile: restore in tiles of this core size (output pixels); default: only when the image would not
+            fit ``max_memory``.
+        overlap: pixels each tile reaches into its neighbours; they are cross-faded over twice that.
+        max_memory: memory budget such as ``4GB`` (default: half the machine's memory).
+        work_dir: save each finished tile here as it completes.
+        resume: reuse the finished tiles in ``work_dir`` (same job, same seed: the same image).
 """
 
 
@@ -451,6 +552,11 @@ def denoise(
     curves: str | Path | None = None,
     animation: str | Path | None = None,
     compare: str | Path | None = None,
+    tile: int | None = None,
+    overlap: int = 16,
+    max_memory: str | int | None = None,
+    work_dir: str | Path | None = None,
+    resume: bool = False,
 ) -> Restoration:
     """Denoise an image with a Deep Image Prior.
 
@@ -472,6 +578,7 @@ def denoise(
         threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
         snapshot_stem=_stem(image), quiet=quiet, time_limit=time_limit, callbacks=callbacks,
         curves=curves, animation=animation, compare=compare,
+        tiling=TileOptions(tile=tile, overlap=overlap, max_memory=max_memory, work_dir=work_dir, resume=resume),
     )
 
 
@@ -497,6 +604,11 @@ def inpaint(
     curves: str | Path | None = None,
     animation: str | Path | None = None,
     compare: str | Path | None = None,
+    tile: int | None = None,
+    overlap: int = 16,
+    max_memory: str | int | None = None,
+    work_dir: str | Path | None = None,
+    resume: bool = False,
 ) -> Restoration:
     """Fill the missing pixels of an image (inpainting, pixel restoration).
 
@@ -530,6 +642,7 @@ def inpaint(
         threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
         snapshot_stem=_stem(image), quiet=quiet, time_limit=time_limit, callbacks=callbacks,
         curves=curves, animation=animation, compare=compare,
+        tiling=TileOptions(tile=tile, overlap=overlap, max_memory=max_memory, work_dir=work_dir, resume=resume),
     )
 
 
@@ -559,6 +672,11 @@ def super_resolve(
     curves: str | Path | None = None,
     animation: str | Path | None = None,
     compare: str | Path | None = None,
+    tile: int | None = None,
+    overlap: int = 16,
+    max_memory: str | int | None = None,
+    work_dir: str | Path | None = None,
+    resume: bool = False,
 ) -> Restoration:
     """Enlarge an image by ``scale`` with a Deep Image Prior.
 
@@ -592,6 +710,7 @@ def super_resolve(
         threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
         snapshot_stem=_stem(image), quiet=quiet, time_limit=time_limit, callbacks=callbacks,
         curves=curves, animation=animation, compare=compare,
+        tiling=TileOptions(tile=tile, overlap=overlap, max_memory=max_memory, work_dir=work_dir, resume=resume),
     )
 
 

@@ -105,6 +105,16 @@ def common_options(fn: F) -> F:
                           "or about 50 evenly spaced iterations."),
         click.option("--compare", type=click.Path(path_type=Path), default=None,
                      help="Write corrupted | restored | reference | difference (PNG; needs deepprior[viz])."),
+        click.option("--tile", type=click.IntRange(min=8), default=None,
+                     help="Restore in tiles of this size (output pixels) [default: only when the image would "
+                          "not fit --max-memory]."),
+        click.option("--overlap", type=click.IntRange(min=0), default=16, show_default=True,
+                     help="Pixels each tile reaches into its neighbours (cross-faded over twice that)."),
+        click.option("--max-memory", default=None, metavar="SIZE",
+                     help="Memory budget, e.g. 4GB [default: half the machine's memory]."),
+        click.option("--work-dir", type=click.Path(path_type=Path), default=None,
+                     help="Save each finished tile here as it completes (for --resume)."),
+        click.option("--resume", is_flag=True, help="Continue a tiled job from --work-dir."),
         click.option("--overwrite", is_flag=True, help="Allow the output to replace the input file."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
     ]
@@ -174,6 +184,9 @@ def _run_many(
     report_path: Path | None = opts.pop("report")
     snapshot_dir = opts.pop("snapshot_dir")
     figures = {k: opts.pop(k) for k in ("curves", "animation", "compare")}
+    work_root = opts.get("work_dir")
+    if opts.get("resume") and work_root is None:
+        raise click.ClickException("--resume needs --work-dir")
     if report_path is not None and not (report_path.parent.is_dir() or not str(report_path.parent)):
         raise click.ClickException(f"report folder {report_path.parent} does not exist")
     from . import io
@@ -186,6 +199,8 @@ def _run_many(
                 snap_dir = out.parent / f"{out.stem}_snapshots"
             elif snap_dir is not None and batch:
                 snap_dir = Path(snap_dir) / out.stem
+            if work_root is not None and batch:
+                opts = {**opts, "work_dir": Path(work_root) / out.stem}
             per_file = {k: (None if v is None else (v.parent / f"{v.stem}_{out.stem}{v.suffix}" if batch else v))
                         for k, v in figures.items()}
             result = run(

@@ -30,6 +30,10 @@ class Operator(nn.Module):
         """The operator for an image padded by ``bottom`` rows and ``right`` columns (unmeasured)."""
         return self
 
+    def cropped(self, top: int, left: int, bottom: int, right: int) -> Operator:
+        """The operator for a tile of the measurement (rows ``top:bottom``, columns ``left:right``)."""
+        return self
+
     def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of ``A(x)`` for an ``x`` of the given BCHW shape."""
         return shape

@@ -77,6 +77,9 @@ class Mask(Operator):
             return self
         return Mask(torch.nn.functional.pad(self.mask, (0, right, 0, bottom)))
 
+    def cropped(self, top: int, left: int, bottom: int, right: int) -> Mask:
+        return Mask(self.mask[..., top:bottom, left:right])
+
     @property
     def known_fraction(self) -> float:
         return float(self.mask.mean())

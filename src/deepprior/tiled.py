@@ -1,0 +1,241 @@
+"""The tiled fit: each tile restored by a fresh network, blended, saved as it finishes, resumable.
+
+Peak memory is bounded by the tile size: one tile's network, input and optimiser live at a time, and the
+image-sized state is the input, the running blend (float64 sums) and the output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io as _bytesio
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from . import io
+from .errors import ConfigError, DeepPriorError, InputError
+from .fit.loop import FitResult
+from .tiling import Blender, Tile, tile_weights
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import _Job, _Settings
+
+#: Peak resident bytes per output pixel of an untiled fit, per channel of the network's widest level:
+#: 37 (fast, 64 channels, bf16) and 56 (paper, 128 channels, fp32) measured on this project's CPU machine
+#: between 256x256 and 512x512 (docs/benchmarks.md, "Memory"); the larger is used.
+BYTES_PER_PIXEL_PER_CHANNEL = 56.0
+BASE_BYTES = 450 * 2**20  # Python, PyTorch and the libraries (measured: about 420 MB)
+
+
+def _widest(net_config: Any) -> int:
+    for name in ("channels_down", "channels"):
+        v = getattr(net_config, name, None)
+        if v is not None:
+            return int(max(v) if isinstance(v, tuple) else v)
+    return 128
+
+
+def estimate_memory(height: int, width: int, net_config: Any) -> int:
+    """Rough peak memory (bytes) of an untiled fit of an ``height`` x ``width`` output."""
+    return int(BASE_BYTES + height * width * _widest(net_config) * BYTES_PER_PIXEL_PER_CHANNEL)
+
+
+def default_budget() -> int:
+    """Half the machine's physical memory."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
+
+
+def auto_tile(height: int, width: int, channels: int, st: _Settings, max_memory: str | int | None) -> int | None:
+    """A tile size when the untiled fit would exceed the budget, else None (no tiling)."""
+    from .tiling import parse_memory
+
+    budget = parse_memory(max_memory) if max_memory is not None else default_budget()
+    if estimate_memory(height, width, st.net_config) <= budget:
+        return None
+    side = int(math.sqrt(max(1, budget - BASE_BYTES) / (_widest(st.net_config) * BYTES_PER_PIXEL_PER_CHANNEL)))
+    side = max(64, min(1024, side // 2))  # the tile plus its overlap must fit, with room to spare
+    return side - side % 32
+
+
+def _cut(job: _Job, t_lr: Tile) -> _Job:
+    from dataclasses import replace
+
+    sl = (..., slice(t_lr.top, t_lr.bottom), slice(t_lr.left, t_lr.right))
+    y = job.y[sl]
+    weights = None if job.weights is None else job.weights[sl]
+    try:
+        operator = job.operator.cropped(t_lr.top, t_lr.left, t_lr.bottom, t_lr.right)  # type: ignore[operator]
+    except InputError as exc:
+        raise InputError(f"tile {t_lr.index} ({t_lr.width}x{t_lr.height} at {t_lr.left},{t_lr.top}): {exc}; "
+                         "use a larger --tile") from None
+    return replace(job, y=y, weights=weights, operator=operator)
+
+
+def _fallback(job: _Job, t: Tile, t_lr: Tile) -> np.ndarray:
+    """What an unfinished tile shows after an interrupt: the measurement, enlarged if needed."""
+    lr = io.from_tensor(job.y[..., t_lr.top : t_lr.bottom, t_lr.left : t_lr.right])
+    f = job.factor
+    return np.repeat(np.repeat(lr, f, axis=0), f, axis=1)[: t.height, : t.width]
+
+
+def _estimate(job: _Job, st: _Settings, first: Tile, fit: Callable[..., Any], seed: int) -> float:
+    """Seconds per tile, from a 3-iteration probe on the first tile (the first iteration not counted)."""
+    from dataclasses import replace
+
+    from .fit.loop import Callback, StepState
+
+    class Clock(Callback):
+        stamps: list[float] = []
+
+        def on_step(self, state: StepState) -> None:
+            self.stamps.append(time.perf_counter())
+
+    clock = Clock()
+    clock.stamps = []
+    probe = replace(st, fit=st.fit.updated(num_iter=3, time_limit=None))
+    fit(_cut(job, first), probe, seed=seed, stop="none", callbacks=[clock], reference=None)
+    per_iteration = (clock.stamps[-1] - clock.stamps[0]) / max(1, len(clock.stamps) - 1)
+    return per_iteration * st.fit.num_iter
+
+
+class WorkDir:
+    """Finished tiles on disk: ``tile_00012.npy`` files and a ``manifest.json`` naming the job."""
+
+    def __init__(self, path: str | Path, signature: dict[str, Any], resume: bool) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        manifest = self.path / "manifest.json"
+        if manifest.exists():
+            old = json.loads(manifest.read_text())
+            if not resume:
+                raise ConfigError(f"work folder {self.path} holds tiles of an earlier run; pass --resume to "
+                                  "continue it, or use an empty folder")
+            if old != signature:
+                changed = sorted(k for k in set(old) | set(signature) if old.get(k) != signature.get(k))
+                raise ConfigError(f"work folder {self.path} belongs to another job (differs in: "
+                                  f"{', '.join(changed)}); use an empty folder")
+        else:
+            io.write_text_atomic(manifest, json.dumps(signature, indent=1, sort_keys=True) + "\n")
+
+    def tile_path(self, index: int) -> Path:
+        return self.path / f"tile_{index:05d}.npy"
+
+    def load(self, index: int) -> tuple[np.ndarray, dict[str, Any]] | None:
+        p = self.tile_path(index)
+        if not p.exists():
+            return None
+        meta_path = p.with_suffix(".json")
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        return np.load(p), meta
+
+    def save(self, index: int, image: np.ndarray, meta: dict[str, Any]) -> None:
+        io.write_text_atomic(self.tile_path(index).with_suffix(".json"), json.dumps(meta) + "\n")
+        buffer = _bytesio.BytesIO()
+        np.save(buffer, image)
+        io.write_bytes_atomic(self.tile_path(index), buffer.getvalue())  # last: its presence marks the tile done
+
+
+def _signature(job: _Job, st: _Settings, tile: int, overlap: int, seed: int, stop: str) -> dict[str, Any]:
+    digest = hashlib.sha256(job.y.numpy().tobytes())
+    if job.weights is not None:
+        digest.update(job.weights.numpy().tobytes())
+    return {
+        "input_sha256": digest.hexdigest(), "task": job.task, "factor": job.factor, "preset": st.preset,
+        "net": st.net, "fit": st.fit.to_dict(), "precision": st.precision, "tile": tile, "overlap": overlap,
+        "seed": seed, "stop": stop, "operator": repr(job.operator),
+    }
+
+
+def run_tiled(
+    job: _Job,
+    st: _Settings,
+    *,
+    tile: int,
+    overlap: int,
+    seed: int,
+    stop: str,
+    work_dir: str | Path | None,
+    resume: bool,
+    quiet: bool,
+    fit: Callable[..., tuple[FitResult, Any, Any]],
+    echo: Callable[[str], None] | None = None,
+) -> tuple[FitResult, list[dict[str, Any]]]:
+    """Restore ``job`` tile by tile; tile ``i`` is fitted with seed ``seed + i``, so runs are repeatable.
+
+    Returns the blended result and one summary per tile.
+    """
+    f = job.factor
+    if tile % f or overlap % f:
+        raise ConfigError(f"with --scale {f}, --tile ({tile}) and --overlap ({overlap}) must divide by {f}")
+    if tile < 8:
+        raise ConfigError(f"tile {tile} is too small; deepprior needs at least 8x8 pixels")
+    h, w = job.y.shape[-2:]
+    say = echo or (lambda text: print(text, file=sys.stderr))
+    grid = list(tile_weights(h, w, tile // f, overlap // f))
+    blender = Blender(h * f, w * f, job.image.channels)
+    store = WorkDir(work_dir, _signature(job, st, tile, overlap, seed, stop), resume) if work_dir else None
+    summaries: list[dict[str, Any]] = []
+    reason = None
+    start = time.perf_counter()
+    bar: Any = None
+    if not quiet:
+        from tqdm.auto import tqdm
+
+        say(f"{len(grid)} tiles of up to {tile + 2 * overlap} pixels, {st.fit.num_iter} iterations each; "
+            f"estimated time: {_estimate(job, st, grid[0][0], fit, seed) * len(grid) / 60:.1f} min")
+        bar = tqdm(total=len(grid), desc="tiles", unit="tile")
+    fitted_seconds: list[float] = []
+    for t_lr, w_lr in grid:
+        t = t_lr.scaled(f)
+        weights = np.kron(w_lr, np.ones((f, f))) if f > 1 else w_lr
+        saved = store.load(t.index) if store is not None else None
+        if reason == "interrupted":
+            blender.add(t, _fallback(job, t, t_lr), weights)
+            continue
+        if saved is not None:
+            image, meta = saved
+        else:
+            try:
+                result, _, _ = fit(_cut(job, t_lr), st, seed=seed + t.index, stop=stop, callbacks=(), reference=None)
+            except DeepPriorError:
+                raise
+            image = io.from_tensor(result.image)
+            meta = {"index": t.index, "region": [t.top, t.left, t.bottom, t.right], "iterations": result.iterations,
+                    "stopped_at": result.stopped_at, "stop_reason": result.stop_reason,
+                    "seconds": round(result.seconds, 2)}
+            fitted_seconds.append(result.seconds)
+            if result.stop_reason == "interrupted":
+                reason = "interrupted"
+            elif store is not None:
+                store.save(t.index, image, meta)
+        blender.add(t, image, weights)
+        summaries.append(meta)
+        if bar is not None:
+            bar.update(1)
+            if len(fitted_seconds) == 1 and len(grid) > 1:
+                left = fitted_seconds[0] * (len(grid) - len(summaries))
+                bar.write(f"estimated time left: {left / 60:.1f} min ({fitted_seconds[0]:.0f} s per tile)")
+    if bar is not None:
+        bar.close()
+    reasons = {m.get("stop_reason") for m in summaries}
+    stop_reason = str(reason or (reasons.pop() if len(reasons) == 1 else "mixed"))
+    iterations = sum(int(m.get("iterations", 0)) for m in summaries)
+    blended = torch.from_numpy(blender.result().transpose(2, 0, 1).copy())[None]
+    result = FitResult(
+        image=blended.clamp(0, 1), history=[], iterations=iterations,
+        stopped_at=max((int(m.get("stopped_at", 0)) for m in summaries), default=0),
+        stop_reason=stop_reason, seconds=time.perf_counter() - start,
+        stop_rule={"name": stop, "tiles": len(grid)},
+    )
+    return result, summaries
