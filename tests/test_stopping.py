@@ -121,3 +121,17 @@ def test_api_stop_rule_reported(odd_rgb):
     assert rep["stop_reason"] in ("max_iter", "mns-adaptive")
     assert not math.isnan(rep["config"]["stop"]["last_statistic"])
     assert np.isfinite(r.image.pixels).all()
+
+
+def test_auto_resolves_per_task():
+    assert make_stop_rule("auto", task="denoise", sigma=25).name == "mns-adaptive"
+    assert make_stop_rule("auto", task="inpaint").name == "none"
+    assert make_stop_rule("auto", task="super-resolve").name == "none"
+
+
+def test_auto_is_the_default_and_reported(odd_rgb):
+    import deepprior
+
+    r = deepprior.denoise(odd_rgb, num_iter=3)
+    assert r.report()["config"]["stop"]["requested"] == "auto"
+    assert r.report()["config"]["stop"]["name"] == "mns-adaptive"

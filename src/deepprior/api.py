@@ -316,7 +316,7 @@ def _fit(
     prep = _prepare(job, st.net_config)
     torch.manual_seed(seed)
     network = st.entry.builder(st.fit.input_depth, job.image.channels, prep.net_config)
-    rule = make_stop_rule(stop, sigma=job.sigma, num_iter=st.fit.num_iter)
+    rule = make_stop_rule(stop, sigma=job.sigma, num_iter=st.fit.num_iter, task=job.task)
     fitter = Fitter(
         network, prep.operator, prep.y, config=st.fit, weights=prep.weights, region=prep.region, stop=rule,
         callbacks=callbacks, reference=reference, device=st.device, seed=seed,
@@ -425,7 +425,7 @@ def _run(
         "net": st.net,
         "net_config": _jsonable(net_config),
         "fit": st.fit.to_dict(),
-        "stop": result.stop_rule,
+        "stop": {"requested": stop, **result.stop_rule},
         "operator": repr(job.operator),
         "image": {"width": job.image.width, "height": job.image.height, "channels": job.image.channels,
                   "bit_depth": job.image.bit_depth, "alpha": job.image.alpha is not None},
@@ -510,7 +510,8 @@ _COMMON_DOC = """
         device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
         precision: ``auto``, ``fp32``, ``bf16`` or ``fp16``.
         threads: PyTorch threads (default: PyTorch's choice).
-        stop: stopping rule (``none`` runs exactly ``num_iter``).
+        stop: stopping rule: ``auto`` (the measured best for the task), ``none`` (run exactly
+            ``num_iter``), ``wmv``, ``mns-static`` or ``mns-adaptive``.
         reference: the clean image, to report PSNR/SSIM (never used by the fit).
         snapshots: iterations at which to save the averaged image.
         snapshot_dir: where snapshots go (default ``STEM_snapshots``).
@@ -542,7 +543,7 @@ def denoise(
     device: str = "auto",
     precision: str = "auto",
     threads: int | None = None,
-    stop: str = "none",
+    stop: str = "auto",
     reference: ImageSource | None = None,
     snapshots: Sequence[int] | str | None = None,
     snapshot_dir: str | Path | None = None,
@@ -594,7 +595,7 @@ def inpaint(
     device: str = "auto",
     precision: str = "auto",
     threads: int | None = None,
-    stop: str = "none",
+    stop: str = "auto",
     reference: ImageSource | None = None,
     snapshots: Sequence[int] | str | None = None,
     snapshot_dir: str | Path | None = None,
@@ -662,7 +663,7 @@ def super_resolve(
     device: str = "auto",
     precision: str = "auto",
     threads: int | None = None,
-    stop: str = "none",
+    stop: str = "auto",
     reference: ImageSource | None = None,
     snapshots: Sequence[int] | str | None = None,
     snapshot_dir: str | Path | None = None,

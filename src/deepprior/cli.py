@@ -23,7 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 PRESET_NAMES = ["fast", "paper", "paper-pixels", "paper-region", "paper-text"]
-STOP_NAMES = ["none", "wmv", "mns-static", "mns-adaptive"]
+STOP_NAMES = ["auto", "none", "wmv", "mns-static", "mns-adaptive"]
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
 
@@ -86,8 +86,8 @@ def common_options(fn: F) -> F:
         click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto",
                      show_default=True, help="auto: the preset's (fast: bf16 where the hardware has it)."),
         click.option("--threads", type=click.IntRange(min=1), default=None, help="PyTorch CPU threads."),
-        click.option("--stop", type=click.Choice(STOP_NAMES), default="none", show_default=True,
-                     help="Stopping rule; --iters stays the cap."),
+        click.option("--stop", type=click.Choice(STOP_NAMES), default="auto", show_default=True,
+                     help="Stopping rule (auto: mns-adaptive for denoise, none elsewhere); --iters is the cap."),
         click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Seconds after which the fit stops and saves its current image."),
         click.option("--reference", type=click.Path(dir_okay=True, path_type=Path), default=None,
