@@ -8,7 +8,6 @@ when one is given. Each function returns a :class:`Restoration`.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -825,10 +824,3 @@ def _downscale(img: ImageData, factor: int) -> tuple[np.ndarray, np.ndarray | No
     pixels = np.clip(np.stack([resize(px[:, :, c]) for c in range(px.shape[2])], axis=2), 0, 1)
     alpha = None if img.alpha is None else np.clip(resize(img.alpha[: h * factor, : w * factor]), 0, 1)
     return pixels, alpha
-
-
-def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    """Call ``fn`` and return its result with the wall time (used by the benchmarks)."""
-    t = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t
