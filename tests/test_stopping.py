@@ -115,7 +115,7 @@ def test_api_stop_rule_reported(odd_rgb):
     import deepprior
 
     noisy = deepprior.degrade(odd_rgb, sigma=25, seed=0).image
-    r = deepprior.denoise(noisy, sigma=25, num_iter=5, stop="mns-adaptive")
+    r = deepprior.denoise(noisy, sigma=25, num_iter=10, stop="mns-adaptive")
     rep = r.report()
     assert rep["config"]["stop"]["name"] == "mns-adaptive"
     assert rep["stop_reason"] in ("max_iter", "mns-adaptive")
