@@ -15,7 +15,8 @@ from deepprior.errors import ConfigError
 def test_api_writes_curves_animation_compare(tmp_path, odd_rgb):
     noisy = deepprior.degrade(odd_rgb, sigma=25, seed=0).image
     r = deepprior.denoise(noisy, num_iter=12, reference=odd_rgb, curves=tmp_path / "c.png",
-                          animation=tmp_path / "a.gif", compare=tmp_path / "cmp.png", snapshots="4,8")
+                          animation=tmp_path / "a.gif", compare=tmp_path / "cmp.png", snapshots="4,8",
+                          snapshot_dir=tmp_path / "snaps")
     assert Image.open(tmp_path / "c.png").size[0] > 300
     gif = Image.open(tmp_path / "a.gif")
     assert gif.n_frames == 3  # snapshots 4 and 8, then the returned image at 12
