@@ -19,7 +19,8 @@ SECTIONS = [
     ("Colour denoising, sigma 25 (the paper's noisy images), 128x128 centre crops", "denoise_sigma25_crop128_fast.md",
      "Published DIP and CBM3D outputs are scored on the same crop by the same code. The published DIP was fitted "
      "on the whole image; a crop gives the network less of the image to learn from, so crop figures are lower "
-     "than the full-size ones for every method that fits the crop alone."),
+     "than the full-size ones for every method that fits the crop alone. PSNR-vs-iteration curves with the stop "
+     "point marked, and a bar chart: `benchmarks/results/plots_denoise_sigma25/`."),
     ("Colour denoising, sigma 50, 128x128 centre crops", "denoise_sigma50_crop128_fast.md", None),
     ("Pixel restoration, 50 % missing (Table 1), 128x128 centre crops", "pixels_crop128_fast.md", None),
     ("Super-resolution x4, Set5 and Set14, 128x128 centre crops of the ground truth", "sr_x4_crop128_fast.md",

@@ -33,7 +33,8 @@ def run_demo(
     noisy = degrade(clean, sigma=25, seed=seed).image
     io.save_image(out_dir / "clean.png", clean)
     io.save_image(out_dir / "noisy.png", noisy)
-    echo(f"demo: astronaut crop 128x128, Gaussian noise sigma 25 (seed {seed}), {num_iter} iterations")
+    echo(f"demo: astronaut crop 128x128, Gaussian noise sigma 25 (seed {seed}), at most {num_iter} iterations, "
+         "automatic stop")
     curves: Path | None = out_dir / "curves.png"
     compare: Path | None = out_dir / "compare.png"
     try:
