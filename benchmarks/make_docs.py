@@ -133,10 +133,18 @@ def main() -> None:
         "a stopping rule, never a result. Missing sections have not been run yet.",
         "",
     ]
+    expected = {"denoise_sigma25": 9, "denoise_sigma50": 9, "pixels": 11, "sr_x4": 19}
     for title, name, note in SECTIONS:
         path = RESULTS / name
         out.append(f"## {title}")
         out.append("")
+        data_path = path.with_suffix(".json")
+        want = next((n for key, n in expected.items() if name.startswith(key)), None)
+        if data_path.exists() and want is not None:
+            got = len(json.loads(data_path.read_text())["rows"])
+            if got < want:
+                out += [f"**Partial: {got} of {want} images so far** (the run was stopped; re-run the command to "
+                        "complete it).", ""]
         if note:
             out += [note, ""]
         out.append(path.read_text().strip() if path.exists() else "_Not run yet._")
