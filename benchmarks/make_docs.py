@@ -162,7 +162,7 @@ def main() -> None:
         files_section(
             "Seams of the default tiling", ["seam_1024.json"],
             "Seam metric (gradient energy across tile boundaries over the energy elsewhere; 1 = no trace). "
-            "Command: `.venv/bin/python benchmarks/seam.py --iters 150 --json benchmarks/results/seam_1024.json`.",
+            "Command: `.venv/bin/python benchmarks/seam.py --iters 50 --json benchmarks/results/seam_1024.json`.",
         ),
     ):
         if section:
