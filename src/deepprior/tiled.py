@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from . import io
-from .errors import ConfigError, DeepPriorError, InputError
+from .errors import ConfigError, InputError
 from .fit.loop import FitResult
 from .tiling import Blender, Tile, tile_weights
 
@@ -206,10 +206,7 @@ def run_tiled(
         if saved is not None:
             image, meta = saved
         else:
-            try:
-                result, _, _ = fit(_cut(job, t_lr), st, seed=seed + t.index, stop=stop, callbacks=(), reference=None)
-            except DeepPriorError:
-                raise
+            result, _, _ = fit(_cut(job, t_lr), st, seed=seed + t.index, stop=stop, callbacks=(), reference=None)
             image = io.from_tensor(result.image)
             meta = {"index": t.index, "region": [t.top, t.left, t.bottom, t.right], "iterations": result.iterations,
                     "stopped_at": result.stopped_at, "stop_reason": result.stop_reason,

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from ..fit.config import FitConfig
-from ..fit.loop import Callback, FitResult, Fitter, StepState
+from ..fit.loop import Callback, Fitter, StepState
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,6 @@ class _Timer(Callback):
 
     def on_step(self, state: StepState) -> None:
         self.stamps.append(time.perf_counter())
-
-    def on_end(self, result: FitResult) -> None:
-        pass
 
 
 def _build(case: SpeedCase, size: int, channels: int, device: torch.device, iters: int, seed: int) -> Fitter:
