@@ -231,6 +231,8 @@ class _Job:
     sigma: float | None = None
     scale: int | None = None
     input_for_score: np.ndarray | None = None  # the corrupted input, scored against the reference
+    loss: Any = None  # the data term (deepprior.fit.losses.DataTerm); None: mean squared error
+    noise: dict[str, Any] | None = None  # the noise model and level the data term was chosen for
 
 
 @dataclass
@@ -318,7 +320,7 @@ def _fit(
     rule = make_stop_rule(stop, sigma=job.sigma, num_iter=st.fit.num_iter, task=job.task)
     fitter = Fitter(
         network, prep.operator, prep.y, config=st.fit, weights=prep.weights, region=prep.region, stop=rule,
-        callbacks=callbacks, reference=reference, device=st.device, seed=seed,
+        callbacks=callbacks, reference=reference, device=st.device, seed=seed, loss=job.loss,
     )
     return fitter.run(), prep, rule
 
@@ -433,6 +435,8 @@ def _run(
         "tiling": None if tile_size is None else {"tile": tile_size, "overlap": tiling.overlap if tiling else 16,
                                                   "tiles": tiles_report},
         "sigma": job.sigma,
+        "noise": job.noise,
+        "loss": None if job.loss is None else job.loss.describe(),
         "scale": job.scale,
         "device": str(st.device),
         "threads": st.threads,
@@ -534,6 +538,10 @@ def denoise(
     image: ImageSource,
     *,
     sigma: float | None = None,
+    noise: str | None = None,
+    peak: float | None = None,
+    amount: float | None = None,
+    loss: str | None = None,
     preset: str | None = None,
     net: str | None = None,
     num_iter: int | None = None,
@@ -560,19 +568,32 @@ def denoise(
 ) -> Restoration:
     """Denoise an image with a Deep Image Prior.
 
+    The noise model picks the data term and the stopping rule's expected residual
+    (:mod:`deepprior.fit.losses`): ``gaussian`` -> MSE, ``poisson`` -> Poisson likelihood, ``salt-pepper``
+    -> L1, ``speckle`` -> intensity-weighted MSE, ``unknown`` (blind) -> L1. A level that is not given is
+    estimated from the image (Gaussian sigma when stopping, Poisson peak, impulse fraction, speckle sigma).
+
     Args:
         image: the noisy image (path, PIL image, array or :class:`~deepprior.io.ImageData`).
-        sigma: the Gaussian noise level on the 0-255 scale, when known (picks the paper's input noise).
+        sigma: the Gaussian noise level on the 0-255 scale, when known (picks the paper's input noise); with
+            ``noise="speckle"``, the speckle's standard deviation on the [0, 1] scale.
+        noise: ``gaussian``, ``poisson``, ``salt-pepper``, ``speckle`` or ``unknown``; default: inferred from
+            the level given (``sigma`` -> gaussian, ``peak`` -> poisson, ``amount`` -> salt-pepper), else
+            ``unknown``.
+        peak: Poisson peak (photons at intensity 1), when known.
+        amount: salt-and-pepper fraction of pixels, when known.
+        loss: override the data term (``mse``, ``l1``, ``poisson``, ``speckle``).
 
     """
     img = io.load_image(image)
     _check_size(img)
-    if sigma is not None and sigma < 0:
-        raise ConfigError(f"sigma {sigma} is negative")
     y = io.to_tensor(img.pixels)
+    noise_info, data_term, gauss_sigma = _noise_setup(y, noise=noise, sigma=sigma, peak=peak, amount=amount,
+                                                      loss=loss)
     from .physics import Identity
 
-    job = _Job("denoise", img, Identity(), y, None, 1, img.alpha, sigma=sigma, input_for_score=img.pixels)
+    job = _Job("denoise", img, Identity(), y, None, 1, img.alpha, sigma=gauss_sigma, input_for_score=img.pixels,
+               loss=data_term, noise=noise_info)
     return _run(
         job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device, precision=precision,
         threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
@@ -580,6 +601,58 @@ def denoise(
         curves=curves, animation=animation, compare=compare,
         tiling=TileOptions(tile=tile, overlap=overlap, max_memory=max_memory, work_dir=work_dir, resume=resume),
     )
+
+
+NOISE_CHOICES = ("gaussian", "poisson", "salt-pepper", "speckle", "unknown")
+
+
+def _noise_setup(
+    y: torch.Tensor, *, noise: str | None, sigma: float | None, peak: float | None, amount: float | None,
+    loss: str | None,
+) -> tuple[dict[str, Any], Any, float | None]:
+    """Resolve ``--noise`` and its level into (report entry, data term, Gaussian sigma on 0-255 or None)."""
+    from .fit import losses as L
+
+    for name, value in (("sigma", sigma), ("peak", peak), ("amount", amount)):
+        if value is not None and (not math.isfinite(value) or value < 0):
+            raise ConfigError(f"{name} {value} is invalid; expected a number >= 0")
+    if peak is not None and peak <= 0:
+        raise ConfigError(f"Poisson peak {peak} must be positive")
+    if amount is not None and amount > 1:
+        raise ConfigError(f"salt-and-pepper amount {amount} is out of range; expected 0 <= A <= 1")
+    if noise is None:
+        given = [n for n, v in (("gaussian", sigma), ("poisson", peak), ("salt-pepper", amount)) if v is not None]
+        if len(given) > 1:
+            raise ConfigError("give one noise level (sigma, peak or amount), or name the noise with --noise")
+        noise = given[0] if given else "unknown"
+    if noise not in NOISE_CHOICES:
+        raise ConfigError(f"unknown noise {noise!r}; expected one of {', '.join(NOISE_CHOICES)}")
+    wrong = {"gaussian": ("peak", "amount"), "poisson": ("sigma", "amount"), "salt-pepper": ("sigma", "peak"),
+             "speckle": ("peak", "amount"), "unknown": ("sigma", "peak", "amount")}[noise]
+    extra = [n for n in wrong if {"sigma": sigma, "peak": peak, "amount": amount}[n] is not None]
+    if extra:
+        raise ConfigError(f"--{extra[0]} does not apply to --noise {noise}")
+    info: dict[str, Any] = {"model": noise}
+    level: dict[str, float | None] = {}
+    gauss_sigma = None
+    if noise == "gaussian":
+        gauss_sigma = sigma
+        level["sigma"] = None if sigma is None else sigma / 255.0
+        info["sigma"] = sigma
+    elif noise == "poisson":
+        value = peak if peak is not None else L.estimate_poisson_peak(y)
+        level["peak"], info["peak"], info["estimated"] = value, round(value, 3), peak is None
+    elif noise == "salt-pepper":
+        value = amount if amount is not None else L.estimate_impulse_amount(y)
+        level["amount"], info["amount"], info["estimated"] = value, round(value, 5), amount is None
+    elif noise == "speckle":
+        value = sigma if sigma is not None else L.estimate_speckle_sigma(y)
+        level["speckle"], info["sigma"], info["estimated"] = value, round(value, 5), sigma is None
+    name = loss if loss is not None else L.NOISE_LOSS[noise]
+    if loss is not None and loss != L.NOISE_LOSS[noise]:
+        level = {}  # an overridden data term does not know this noise's level; the stop rule estimates it
+    data_term = L.make_loss(name, **level)
+    return info, data_term, gauss_sigma
 
 
 def inpaint(

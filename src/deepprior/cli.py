@@ -256,15 +256,33 @@ def cli() -> None:
 @cli.command(cls=_LazyEpilogCommand)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")
+@click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle", "unknown"]),
+              default=None, help="The noise model; picks the data term and the stop rule's expected residual. "
+              "Default: from the level given (--sigma gaussian, --peak poisson, --amount salt-pepper), else unknown "
+              "(blind: one setting for all).")
 @click.option("--sigma", type=click.FloatRange(min=0), default=None,
-              help="Gaussian noise level on the 0-255 scale, when known.")
+              help="Gaussian noise level on the 0-255 scale, when known; with --noise speckle, the speckle's "
+              "standard deviation on the [0, 1] scale.")
+@click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Poisson peak (photons at intensity 1), when known; estimated otherwise.")
+@click.option("--amount", type=click.FloatRange(0, 1), default=None,
+              help="Salt-and-pepper fraction of pixels, when known; estimated otherwise.")
+@click.option("--loss", type=click.Choice(["mse", "l1", "poisson", "speckle"]), default=None,
+              help="Override the data term the noise model picks.")
 @common_options
 @handle_errors
-def denoise(inputs: tuple[Path, ...], output: Path, sigma: float | None, **opts: Any) -> None:
-    """Remove noise from INPUT (files or folders)."""
+def denoise(inputs: tuple[Path, ...], output: Path, noise: str | None, sigma: float | None, peak: float | None,
+            amount: float | None, loss: str | None, **opts: Any) -> None:
+    r"""Remove noise from INPUT (files or folders).
+
+    \b
+    Data terms: gaussian -> MSE; poisson -> Poisson likelihood; salt-pepper -> L1;
+    speckle -> intensity-weighted MSE; unknown -> L1.
+    """
     from .api import denoise as run
 
-    _run_many("denoise", run, inputs, output, opts, {"sigma": sigma})
+    _run_many("denoise", run, inputs, output, opts,
+              {"sigma": sigma, "noise": noise, "peak": peak, "amount": amount, "loss": loss})
 
 
 @cli.command(cls=_LazyEpilogCommand)

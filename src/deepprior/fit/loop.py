@@ -20,6 +20,7 @@ from torch import nn
 
 from .config import FitConfig
 from .inputs import make_input
+from .losses import MSE, DataTerm
 from .stopping import NoStop, StopRule
 
 
@@ -29,7 +30,7 @@ class StepState:
 
     Attributes:
         iteration: iterations completed so far (1 after the first).
-        loss: the data term of this iteration (mean squared error on the measured entries).
+        loss: the data term of this iteration (the fit's loss on the measured entries; MSE by default).
         output: this iteration's network output (padded size, float32, detached).
         average: the averaged output after this iteration (padded size, float32).
         fitter: the running fit (for its measurement, weights and helpers).
@@ -114,6 +115,7 @@ class Fitter:
         device: where to run.
         seed: seeds the input ``z`` and its perturbations (the network's weights are seeded by whoever
             builds it).
+        loss: the data term (default: mean squared error); see :mod:`deepprior.fit.losses`.
 
     Example:
         >>> from deepprior.nets import build_net, SkipConfig
@@ -142,8 +144,10 @@ class Fitter:
         reference: torch.Tensor | None = None,
         device: torch.device | str = "cpu",
         seed: int = 0,
+        loss: DataTerm | None = None,
     ) -> None:
         self.config = config
+        self.loss: DataTerm = loss if loss is not None else MSE()
         self.device = torch.device(device)
         self.net = net.to(self.device)
         self.operator = operator.to(self.device)
@@ -245,11 +249,13 @@ class Fitter:
             with self.autocast():
                 out = self.net(z)
             out = out.float()
-            loss = _mse(self.operator(out), self.y, self.weights)
+            pred = self.operator(out)
+            loss = self.loss(pred, self.y, self.weights)
             loss_value = float(loss.detach())
             restored = False
             if cfg.guard:
-                psnr_now = psnr_from_mse(loss_value) if math.isfinite(loss_value) else -math.inf
+                fit_mse = loss_value if self.loss.is_mse else float(_mse(pred.detach(), self.y, self.weights))
+                psnr_now = psnr_from_mse(fit_mse) if math.isfinite(fit_mse) else -math.inf
                 if last_psnr is not None and psnr_now < last_psnr - cfg.guard_drop_db:
                     self._restore_weights(saved)
                     self.guard_restores += 1

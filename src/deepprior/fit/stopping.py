@@ -171,7 +171,9 @@ class MethodNoise(StopRule):
     ``static``: the threshold is fixed (``threshold``, on the 0-255 scale; the PG-DIP thesis used 24.45
     at sigma 25). ``adaptive``: the threshold is the expected RMS of the noise after clipping to [0, 1],
     computed per pixel at each check from the current averaged image and the noise level, which comes
-    from ``sigma`` (0-255 scale) or, when None, from a wavelet estimate on the input (blind).
+    from ``sigma`` (0-255 scale); when None, from the fit's data term if it knows its noise model and
+    level (Poisson ``x / peak``, salt-and-pepper, speckle: :mod:`deepprior.fit.losses`), else from a
+    wavelet estimate of a Gaussian sigma on the input (blind).
 
     Args:
         mode: ``static`` or ``adaptive``.
@@ -201,10 +203,34 @@ class MethodNoise(StopRule):
         self.count = 0
         self.last_stat = math.nan
         self.last_threshold = math.nan
-        sigma = self.sigma / 255.0 if self.sigma is not None else estimate_sigma(fitter.y)
+        # The expected residual: a given Gaussian sigma first, then the data term's own noise model
+        # (Poisson, salt-and-pepper, speckle with their levels), else a Gaussian sigma estimated blind.
+        self._model: Callable[[torch.Tensor], torch.Tensor | None] | None = None
+        self.source = "sigma given"
+        if self.sigma is None and fitter.loss.expected_residual(fitter.y[..., :1, :1]) is not None:
+            self._model = fitter.loss.expected_residual
+            self.source = f"{fitter.loss.name} noise model"
+        elif self.sigma is None:
+            self.source = "sigma estimated (wavelet MAD)"
+        sigma = self.sigma / 255.0 if self.sigma is not None else (
+            math.nan if self._model is not None else estimate_sigma(fitter.y))
         self.sigma01 = sigma
         if self.mode == "static":
-            self._static = self.threshold if self.threshold is not None else 0.978 * sigma * 255.0
+            if self.threshold is not None:
+                self._static = self.threshold
+            elif self._model is not None:
+                self._static = 0.978 * self._rms(self._expected(fitter.y.clamp(0, 1)), fitter.weights)
+            else:
+                self._static = 0.978 * sigma * 255.0
+
+    def _expected(self, x: torch.Tensor) -> torch.Tensor:
+        e2 = self._model(x) if self._model is not None else None
+        return e2 if e2 is not None else clipped_gaussian_mse(x, self.sigma01)
+
+    @staticmethod
+    def _rms(e2: torch.Tensor, w: torch.Tensor | None) -> float:
+        n = float(w.sum()) if w is not None else float(e2.numel())
+        return math.sqrt(float((e2 * w).sum() if w is not None else e2.sum()) / max(n, 1.0)) * 255.0
 
     def update(self, state: StepState) -> bool:
         if state.iteration % self.check_every:
@@ -212,22 +238,19 @@ class MethodNoise(StopRule):
         f = self._fitter
         with torch.no_grad():
             est = f.operator(state.average)
-            d2 = (est - f.y) ** 2
-            w = f.weights
-            n = float(w.sum()) if w is not None else float(d2.numel())
-            stat = math.sqrt(float((d2 * w).sum() if w is not None else d2.sum()) / n) * 255.0
+            stat = self._rms((est - f.y) ** 2, f.weights)
             if self.mode == "static":
                 thr = self._static
             else:
-                e2 = clipped_gaussian_mse(est, self.sigma01)
-                thr = math.sqrt(float((e2 * w).sum() if w is not None else e2.sum()) / n) * 255.0
+                thr = self._rms(self._expected(est), f.weights)
         self.last_stat, self.last_threshold = stat, thr
         if stat < thr:
             self.count += 1
         return self.count >= self.hits
 
     def describe(self) -> dict[str, object]:
-        return {"name": self.name, "sigma": round(self.sigma01 * 255.0, 3), "hits": self.hits,
+        sigma = None if math.isnan(self.sigma01) else round(self.sigma01 * 255.0, 3)
+        return {"name": self.name, "sigma": sigma, "expected_residual": self.source, "hits": self.hits,
                 "check_every": self.check_every, "last_statistic": self.last_stat,
                 "last_threshold": self.last_threshold}
 
