@@ -180,3 +180,28 @@ def test_sigterm_saves_image_and_report(files):
     report = json.loads(rep.read_text())
     assert report["stop_reason"] == "interrupted" and report["iterations"] >= 2
     assert io.load_image(out).size_text == "31x37"
+
+
+def test_noise_jpeg_and_flash_commands(runner, files, tmp_path):
+    out = tmp_path / "o.png"
+    ok(runner.invoke(cli, ["denoise", str(files["clean"]), "-o", str(out), "--noise", "poisson", "--iters", "2",
+                           "--report", str(tmp_path / "r.json")]))
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["config"]["loss"]["name"] == "poisson" and report["config"]["noise"]["estimated"] is True
+    bad = runner.invoke(cli, ["denoise", str(files["clean"]), "-o", str(out), "--noise", "gaussian", "--peak", "3"])
+    assert bad.exit_code != 0 and "--peak does not apply" in bad.output
+    jpg = tmp_path / "c.jpg"
+    Image.open(files["clean"]).save(jpg, quality=15)
+    ok(runner.invoke(cli, ["jpeg", str(jpg), "-o", str(tmp_path / "j.png"), "--iters", "2"]))
+    assert io.load_image(tmp_path / "j.png").pixels.shape == io.load_image(jpg).pixels.shape
+    flash = tmp_path / "flash.png"
+    Image.fromarray(255 - np.asarray(Image.open(files["clean"]))).save(flash)
+    ok(runner.invoke(cli, ["flash-no-flash", str(flash), str(files["clean"]), "-o", str(tmp_path / "f.png"),
+                           "--iters", "2"]))
+    assert (tmp_path / "f.png").exists()
+    bad = runner.invoke(cli, ["flash-no-flash", str(flash), str(files["grey"]), "-o", str(tmp_path / "g.png"),
+                              "--tile", "64"])
+    assert bad.exit_code != 0 and "--tile is not available" in bad.output
+    bad = runner.invoke(cli, ["flash-no-flash", str(flash), str(tmp_path / "missing.png"), "-o",
+                              str(tmp_path / "g.png")])
+    assert bad.exit_code != 0 and "missing.png" in bad.output

@@ -18,13 +18,15 @@ from ._version import __version__
 from .errors import ConfigError, DeepPriorError, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import Restoration, degrade, denoise, inpaint, super_resolve
+    from .api import Restoration, degrade, denoise, flash_no_flash, inpaint, jpeg, super_resolve
     from .fit.loop import FitResult, Fitter
 
 _LAZY = {
     "denoise": "deepprior.api",
     "inpaint": "deepprior.api",
     "super_resolve": "deepprior.api",
+    "jpeg": "deepprior.api",
+    "flash_no_flash": "deepprior.api",
     "degrade": "deepprior.api",
     "Restoration": "deepprior.api",
     "Fitter": "deepprior.fit.loop",
@@ -49,7 +51,9 @@ __all__ = [
     "build_net",
     "degrade",
     "denoise",
+    "flash_no_flash",
     "inpaint",
+    "jpeg",
     "super_resolve",
 ]
 

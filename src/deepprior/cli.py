@@ -301,6 +301,37 @@ def inpaint(inputs: tuple[Path, ...], output: Path, mask: Path | None, **opts: A
     _run_many("inpaint", run, inputs, output, opts, {"mask": mask})
 
 
+@cli.command(cls=_LazyEpilogCommand)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")
+@common_options
+@handle_errors
+def jpeg(inputs: tuple[Path, ...], output: Path, **opts: Any) -> None:
+    """Remove JPEG compression artifacts from INPUT (blind; files or folders)."""
+    from .api import jpeg as run
+
+    _run_many("jpeg", run, inputs, output, opts, {})
+
+
+@cli.command("flash-no-flash", cls=_LazyEpilogCommand)
+@click.argument("flash", type=click.Path(path_type=Path))
+@click.argument("noflash", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file.")
+@common_options
+@handle_errors
+def flash_no_flash(flash: Path, noflash: Path, output: Path, **opts: Any) -> None:
+    """Combine a FLASH image (detail) with a NOFLASH image (lighting) of the same scene."""
+    from functools import partial
+
+    from .api import flash_no_flash as run
+
+    for name in ("tile", "overlap", "max_memory", "work_dir", "resume"):
+        value = opts.pop(name, None)
+        if value not in (None, False, 16):
+            raise click.ClickException(f"--{name.replace('_', '-')} is not available for flash-no-flash")
+    _run_many("flash-no-flash", partial(run, flash), (noflash,), output, opts, {})
+
+
 @cli.command("super-resolve", cls=_LazyEpilogCommand)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")

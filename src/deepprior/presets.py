@@ -15,7 +15,7 @@ from .errors import ConfigError
 from .fit.config import FitConfig
 from .nets import SkipConfig
 
-TASKS = ("denoise", "inpaint", "super-resolve")
+TASKS = ("denoise", "inpaint", "super-resolve", "jpeg", "flash-no-flash")
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class TaskInfo:
     """What a preset may depend on.
 
     Attributes:
-        task: ``denoise``, ``inpaint`` or ``super-resolve``.
+        task: ``denoise``, ``inpaint``, ``super-resolve``, ``jpeg`` or ``flash-no-flash``.
         sigma: the Gaussian noise level on the 0-255 scale when known.
         scale: the super-resolution factor.
 
@@ -59,7 +59,22 @@ class Preset:
 PAPER_NET = SkipConfig()
 
 
+#: The reference notebook's network for blind JPEG-artifact removal (the snail figure): a light skip net
+#: (8 to 128 channels, skips only at the two coarsest levels) with a 3-channel noise input.
+JPEG_NET = SkipConfig(channels_down=(8, 16, 32, 64, 128), channels_up=(8, 16, 32, 64, 128),
+                      channels_skip=(0, 0, 0, 4, 4))
+
+
 def _paper(info: TaskInfo) -> Preset:
+    if info.task == "jpeg":
+        fit = FitConfig(num_iter=2400, lr=0.01, input_depth=3, reg_noise_std=1.0 / 30.0)
+        text = "paper JPEG-artifact removal: skip net 8-128 channels, 3-channel input, 2400 iterations, lr 0.01"
+        return Preset("paper", "skip", JPEG_NET, fit, "fp32", text)
+    if info.task == "flash-no-flash":
+        # The flash image is the input; no perturbation, no averaging (the notebook returns the last output).
+        fit = FitConfig(num_iter=601, lr=0.1, input_depth=3, reg_noise_std=0.0, ema=0.0)
+        text = "paper flash/no-flash: skip net 128x5, the flash image as input, 601 iterations, lr 0.1"
+        return Preset("paper", "skip", PAPER_NET, fit, "fp32", text)
     if info.task == "denoise":
         noise = 1.0 / 20.0 if (info.sigma is not None and info.sigma >= 50) else 1.0 / 30.0
         fit = FitConfig(num_iter=3000, lr=0.01, reg_noise_std=noise)
@@ -111,8 +126,11 @@ def _fast(info: TaskInfo) -> Preset:
     base = _paper(info)
     if info.task == "denoise":
         fit = replace(base.fit, num_iter=1500, channels_last=True)
-    elif info.task == "super-resolve":
+    elif info.task in ("super-resolve", "jpeg", "flash-no-flash"):
         fit = replace(base.fit, channels_last=True)
+        if info.task == "jpeg":  # already a light network: keep the paper's
+            return replace(base, name="fast", fit=fit, precision="auto",
+                           summary="the paper's light JPEG network in bfloat16 and channels-last where supported")
     else:
         fit = FitConfig(num_iter=3000, lr=0.01, reg_noise_std=0.03, channels_last=True)
     return Preset(

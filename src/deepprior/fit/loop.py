@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..errors import ConfigError
 from .config import FitConfig
 from .inputs import make_input
 from .losses import MSE, DataTerm
@@ -116,6 +117,8 @@ class Fitter:
         seed: seeds the input ``z`` and its perturbations (the network's weights are seeded by whoever
             builds it).
         loss: the data term (default: mean squared error); see :mod:`deepprior.fit.losses`.
+        net_input: a fixed input ``z`` (``1 x input_depth x H x W``, e.g. the flash image of a flash/no-flash
+            pair) instead of the random one the config describes.
 
     Example:
         >>> from deepprior.nets import build_net, SkipConfig
@@ -145,6 +148,7 @@ class Fitter:
         device: torch.device | str = "cpu",
         seed: int = 0,
         loss: DataTerm | None = None,
+        net_input: torch.Tensor | None = None,
     ) -> None:
         self.config = config
         self.loss: DataTerm = loss if loss is not None else MSE()
@@ -167,9 +171,16 @@ class Fitter:
         if config.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.input_shape: tuple[int, int] = self._infer_input_shape()
-        z = make_input(
-            config.input_type, config.input_depth, *self.input_shape, scale=config.input_scale, generator=cpu_gen
-        ).to(self.device)
+        if net_input is not None:
+            if net_input.dim() != 4 or net_input.shape[1] != config.input_depth:
+                raise ConfigError(f"the network input has shape {tuple(net_input.shape)}; expected 1 x "
+                                  f"{config.input_depth} x H x W")
+            z = net_input.to(self.device, torch.float32)
+        else:
+            z = make_input(
+                config.input_type, config.input_depth, *self.input_shape, scale=config.input_scale,
+                generator=cpu_gen,
+            ).to(self.device)
         self.z = z.contiguous(memory_format=torch.channels_last) if config.channels_last else z
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.guard_restores = 0

@@ -269,7 +269,8 @@ STOP_RULES: dict[str, Callable[[], StopRule]] = {
 #: 25 hits; replayed on the runs' histories) lands 0.16 dB (mean) below the best PSNR of a fixed
 #: 1500-iteration run, after 63 % of its iterations, where the fixed count ends 1.27 dB below.
 #: Tasks without a measured rule run to ``--iters``.
-AUTO: dict[str, str] = {"denoise": "mns-adaptive", "inpaint": "none", "super-resolve": "none"}
+AUTO: dict[str, str] = {"denoise": "mns-adaptive", "inpaint": "none", "super-resolve": "none", "jpeg": "none",
+                        "flash-no-flash": "none"}
 
 
 def make_stop_rule(
