@@ -103,3 +103,67 @@ def test_bad_configs_are_named(kwargs, message):
 def test_unknown_network_is_named():
     with pytest.raises(ConfigError, match="unknown network 'vgg'"):
         build_net("vgg", in_channels=3, out_channels=3)
+
+
+def test_progressive_schedule_grows_coarse_to_fine():
+    from deepprior.nets import PGConfig, ProgressiveSkip
+
+    cfg = PGConfig(TINY, fade=4, stabilise=3, warmup=2)
+    net = ProgressiveSkip(4, 3, cfg)
+    phases = [net.schedule(i) for i in range(1, 25)]
+    stages = [p.stage for p in phases]
+    # stage 1 for 3 iterations, stage 2 for 4 + 3, then the last stage for good
+    assert stages[:3] == [1, 1, 1] and stages[3:10] == [2] * 7 and set(stages[10:]) == {3}
+    assert [i + 1 for i, p in enumerate(phases) if p.new_phase] == [1, 4, 11]
+    assert [round(p.alpha, 2) for p in phases[3:8]] == [0.25, 0.5, 0.75, 1.0, 1.0]
+    assert phases[3].lr_scale < 1 and phases[5].lr_scale == 1.0
+    assert phases[0].noise_scale == 0.01 and phases[-1].noise_scale == 1.0
+    first_avg = next(i + 1 for i, p in enumerate(phases) if p.average)
+    assert first_avg == cfg.full_resolution_from() == 15  # 3 + 7 + 4 + 1
+
+
+def test_progressive_stage_one_trains_only_the_innermost_level():
+    from deepprior.nets import PGConfig, ProgressiveSkip
+
+    torch.manual_seed(0)
+    net = ProgressiveSkip(4, 3, PGConfig(TINY, fade=2, stabilise=2, warmup=0))
+    net.schedule(1)
+    z = torch.rand(1, 4, 32, 32)
+    out = net(z)
+    assert out.shape == (1, 3, 32, 32)
+    coarse = torch.nn.functional.avg_pool2d(out, 4)  # a bilinear upsampling of an 8x8 image
+    again = torch.nn.functional.interpolate(coarse, size=(32, 32), mode="bilinear", align_corners=False)
+    assert float((again - out).abs().mean()) < float(out.detach().std()) * 0.5
+    out.mean().backward()
+    outer = net._levels[0]
+    assert all(p.grad is None for p in outer.down.parameters())
+    assert any(p.grad is not None for p in net._levels[2].parameters())
+
+
+def test_progressive_fit_runs_every_stage_and_averages_only_at_full_size():
+    from deepprior.fit import FitConfig, Fitter
+    from deepprior.nets import PGConfig, ProgressiveSkip
+    from deepprior.physics import Identity
+
+    torch.manual_seed(0)
+    cfg = PGConfig(TINY, fade=3, stabilise=2, warmup=2)
+    net = ProgressiveSkip(4, 3, cfg)
+    seen = []
+
+    class Watch:
+        def on_start(self, fitter):
+            pass
+
+        def on_step(self, state):
+            seen.append((net.stage, id(state.fitter.optimizer), torch.equal(state.average, state.output)))
+
+        def on_end(self, result):
+            pass
+
+    start = cfg.full_resolution_from()
+    r = Fitter(net, Identity(), torch.rand(1, 3, 16, 16), config=FitConfig(num_iter=start + 3, input_depth=4),
+               callbacks=[Watch()]).run()
+    assert r.iterations == start + 3
+    assert [s for s, _, _ in seen][:2] == [1, 1] and seen[-1][0] == 3
+    assert len({opt for _, opt, _ in seen}) == 3  # a fresh Adam per stage
+    assert all(same for _, _, same in seen[: start - 1]) and not any(same for _, _, same in seen[start:])

@@ -66,7 +66,8 @@ class FitResult:
 
     Attributes:
         image: ``1 x C x H x W`` float32 tensor in [0, 1] on the CPU, cropped to the image region.
-        history: one dict per logged iteration: ``iteration``, ``loss``, ``psnr_input`` (averaged output
+        history: one dict per logged iteration: ``iteration``, ``seconds`` (since the fit began, including
+            the logging), ``loss``, ``psnr_input`` (averaged output
             against the measurement on the measured pixels) and ``psnr`` (against the reference, or None).
         iterations: iterations run.
         stopped_at: the iteration whose image is returned.
@@ -233,9 +234,9 @@ class Fitter:
             for t, s in zip(self.net.state_dict().values(), saved, strict=False):
                 t.copy_(s)
 
-    def _perturbed_input(self, z_base: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _perturbed_input(self, z_base: torch.Tensor, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """The input of this iteration, and the base to keep for the next one."""
-        std = self.config.reg_noise_std
+        std = self.config.reg_noise_std * scale
         if std <= 0:
             return z_base, z_base
         noise = torch.randn(z_base.shape, generator=self.generator, device=self.device) * std
@@ -254,9 +255,18 @@ class Fitter:
         average: torch.Tensor | None = None
         saved = self._snapshot_weights() if cfg.guard else []
         last_psnr: float | None = None
+        # A growing network (PG-DIP) sets its stage per iteration and asks for a fresh optimiser, a
+        # learning-rate warm-up, a scaled perturbation, and averaging only once fully grown.
+        schedule = getattr(self.net, "schedule", None)
         for it in range(1, cfg.num_iter + 1):
+            phase = schedule(it) if callable(schedule) else None
+            if phase is not None:
+                if phase.new_phase and it > 1:
+                    self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = cfg.lr * phase.lr_scale
             self.optimizer.zero_grad(set_to_none=True)
-            z, z_base = self._perturbed_input(z_base)
+            z, z_base = self._perturbed_input(z_base, 1.0 if phase is None else phase.noise_scale)
             with self.autocast():
                 out = self.net(z)
             out = out.float()
@@ -283,7 +293,7 @@ class Fitter:
                     loss.backward()
                     self.optimizer.step()
             out = out.detach()
-            if average is None or cfg.ema == 0:
+            if average is None or cfg.ema == 0 or (phase is not None and not phase.average):
                 average = out.clone()
             elif not restored:
                 average.mul_(cfg.ema).add_(out, alpha=1.0 - cfg.ema)
@@ -291,9 +301,10 @@ class Fitter:
                 iteration=it, loss=loss_value, output=out, average=average, fitter=self, restored=restored
             )
 
-    def _log(self, state: StepState) -> dict[str, Any]:
+    def _log(self, state: StepState, seconds: float) -> dict[str, Any]:
         return {
             "iteration": state.iteration,
+            "seconds": round(seconds, 3),
             "loss": state.loss,
             "psnr_input": round(psnr_from_mse(self.data_mse(state.average)), 4),
             "psnr": None if self.reference is None else round(self.psnr_reference(state.average) or 0.0, 4),
@@ -318,7 +329,7 @@ class Fitter:
             for state in self.iterate():
                 fired = self.stop.update(state)
                 if state.iteration % cfg.log_every == 0 or state.iteration == 1:
-                    history.append(self._log(state))
+                    history.append(self._log(state, time.perf_counter() - start))
                 for cb in self.callbacks:
                     cb.on_step(state)
                 if fired:
@@ -332,7 +343,7 @@ class Fitter:
         seconds = time.perf_counter() - start
         iterations = 0 if state is None else state.iteration
         if state is not None and (not history or history[-1]["iteration"] != iterations):
-            history.append(self._log(state))
+            history.append(self._log(state, time.perf_counter() - start))
         chosen = self.stop.chosen() if reason == self.stop.name else None
         if chosen is not None:
             stopped_at, image = chosen

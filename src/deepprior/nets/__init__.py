@@ -14,6 +14,7 @@ from torch import nn
 from ..errors import ConfigError
 from .common import count_parameters
 from .decoder import DecoderConfig, DeepDecoder
+from .progressive import PGConfig, ProgressiveSkip
 from .resnet import ResNet, ResNetConfig
 from .skip import SkipConfig, SkipNet
 from .unet import UNet, UNetConfig
@@ -75,6 +76,15 @@ NETWORKS: dict[str, NetEntry] = {
         reference="He et al., CVPR 2016; compared in Ulyanov et al., CVPR 2018",
         tiny=ResNetConfig(blocks=2, channels=8),
     ),
+    "pg": NetEntry(
+        name="pg",
+        summary="progressively grown skip net 64x5: fitted coarse (1/16) to fine, levels faded in",
+        config=PGConfig(),
+        builder=ProgressiveSkip,
+        reference="Karras et al., ICLR 2018 (progressive growing); the PG-DIP thesis (schedule)",
+        tiny=PGConfig(SkipConfig(channels_down=(8, 8, 8), channels_up=(8, 8, 8), channels_skip=(2, 2, 2)),
+                      fade=3, stabilise=2, warmup=2),
+    ),
     "decoder": NetEntry(
         name="decoder",
         summary="Deep Decoder: 1x1 convolutions and upsampling, k = 128, under-parameterised",
@@ -115,9 +125,19 @@ def build_net(name: str, *, in_channels: int, out_channels: int, config: Any = N
 
 
 __all__ = [
+    "NETWORKS",
     "DecoderConfig",
     "DeepDecoder",
+    "NetEntry",
+    "PGConfig",
+    "ProgressiveSkip",
     "ResNet",
     "ResNetConfig",
+    "SkipConfig",
+    "SkipNet",
     "UNet",
-    "UNetConfig","NETWORKS", "NetEntry", "SkipConfig", "SkipNet", "build_net", "count_parameters", "get_entry"]
+    "UNetConfig",
+    "build_net",
+    "count_parameters",
+    "get_entry",
+]
