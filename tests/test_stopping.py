@@ -135,3 +135,25 @@ def test_auto_is_the_default_and_reported(odd_rgb):
     r = deepprior.denoise(odd_rgb, num_iter=3)
     assert r.report()["config"]["stop"]["requested"] == "auto"
     assert r.report()["config"]["stop"]["name"] == "mns-adaptive"
+
+
+def test_min_loss_returns_the_lowest_loss_output_even_at_the_cap():
+    import deepprior
+    from deepprior.fit.stopping import MinLoss
+
+    rule = MinLoss()
+    rule.reset(None)  # type: ignore[arg-type]
+
+    class S:
+        def __init__(self, it, loss):
+            self.iteration, self.loss, self.restored = it, loss, False
+            self.average = torch.full((1, 1, 2, 2), float(it))
+
+    for it, loss in enumerate([0.5, 0.2, 0.3, 0.25], start=1):
+        assert rule.update(S(it, loss)) is False
+    it, image = rule.chosen()
+    assert it == 2 and float(image.mean()) == 2.0 and rule.choose_at_end
+    img = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    r = deepprior.denoise(img, net="decoder", num_iter=5)
+    assert r.config["stop"]["name"] == "min-loss" and r.fit.stop_reason == "max_iter"
+    assert 1 <= r.fit.stopped_at <= 5

@@ -325,6 +325,8 @@ def _fit(
     prep = _prepare(job, st.net_config)
     torch.manual_seed(seed)
     network = st.entry.builder(st.fit.input_depth, job.image.channels, prep.net_config)
+    if stop == "auto" and st.entry.auto_stop is not None:
+        stop = st.entry.auto_stop
     rule = make_stop_rule(stop, sigma=job.sigma, num_iter=st.fit.num_iter, task=job.task)
     fitter = Fitter(
         network, prep.operator, prep.y, config=st.fit, weights=prep.weights, region=prep.region, stop=rule,
@@ -525,8 +527,9 @@ _COMMON_DOC = """
         device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
         precision: ``auto``, ``fp32``, ``bf16`` or ``fp16``.
         threads: PyTorch threads (default: PyTorch's choice).
-        stop: stopping rule: ``auto`` (the measured best for the task), ``none`` (run exactly
-            ``num_iter``), ``wmv``, ``mns-static`` or ``mns-adaptive``.
+        stop: stopping rule: ``auto`` (the measured best for the task; ``min-loss`` with the Deep Decoder),
+            ``none`` (run exactly ``num_iter``), ``wmv``, ``mns-static``, ``mns-adaptive`` or ``min-loss``
+            (run to the cap, return the output of lowest loss).
         reference: the clean image, to report PSNR/SSIM (never used by the fit).
         snapshots: iterations at which to save the averaged image.
         snapshot_dir: where snapshots go (default ``STEM_snapshots``).

@@ -344,7 +344,7 @@ class Fitter:
         iterations = 0 if state is None else state.iteration
         if state is not None and (not history or history[-1]["iteration"] != iterations):
             history.append(self._log(state, time.perf_counter() - start))
-        chosen = self.stop.chosen() if reason == self.stop.name else None
+        chosen = self.stop.chosen() if (reason == self.stop.name or self.stop.choose_at_end) else None
         if chosen is not None:
             stopped_at, image = chosen
         elif state is not None:

@@ -32,6 +32,8 @@ class StopRule:
     """
 
     name: str = "none"
+    #: whether ``chosen`` applies however the fit ended (cap, time limit), not only when the rule fired
+    choose_at_end: bool = False
 
     def reset(self, fitter: Fitter) -> None:
         """Forget any state from an earlier fit."""
@@ -120,6 +122,41 @@ class WindowedVariance(StopRule):
     def describe(self) -> dict[str, object]:
         return {"name": self.name, "window": self.window, "patience": self.patience,
                 "best_iteration": self.best_iteration, "best_variance": self.best_var}
+
+
+class MinLoss(StopRule):
+    """``min-loss``: run to the cap and return the output of the iteration with the lowest data loss.
+
+    The Deep Decoder's reference keeps the network of lowest training loss (its under-parameterisation,
+    not early stopping, is what keeps the noise out). The loss is checked every iteration; the output
+    kept is the averaged one (the plain output when averaging is off, as in the Deep Decoder preset).
+
+    References:
+        Heckel and Hand, "Deep Decoder: Concise Image Representations from Untrained Non-convolutional
+        Networks", ICLR 2019.
+
+    """
+
+    name = "min-loss"
+    choose_at_end = True
+
+    def reset(self, fitter: Fitter) -> None:
+        self.best_loss = math.inf
+        self.best_iteration = 0
+        self._best: torch.Tensor | None = None
+
+    def update(self, state: StepState) -> bool:
+        if math.isfinite(state.loss) and state.loss < self.best_loss and not state.restored:
+            self.best_loss = state.loss
+            self.best_iteration = state.iteration
+            self._best = state.average.detach().clone()
+        return False
+
+    def chosen(self) -> tuple[int, torch.Tensor] | None:
+        return None if self._best is None else (self.best_iteration, self._best)
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.name, "best_iteration": self.best_iteration, "best_loss": self.best_loss}
 
 
 def _normal_cdf(t: torch.Tensor) -> torch.Tensor:
@@ -261,6 +298,7 @@ STOP_RULES: dict[str, Callable[[], StopRule]] = {
     "wmv": WindowedVariance,
     "mns-static": lambda: MethodNoise("static"),
     "mns-adaptive": lambda: MethodNoise("adaptive"),
+    "min-loss": MinLoss,
 }
 
 

@@ -41,6 +41,7 @@ class NetEntry:
     input_depth: int = 32
     tiny: Any = None  # a small architecture of the same family, for tests
     fit_overrides: dict[str, Any] = field(default_factory=dict)  # fit settings this network's reference uses
+    auto_stop: str | None = None  # what ``--stop auto`` means with this network (None: the task's rule)
 
 
 NETWORKS: dict[str, NetEntry] = {
@@ -95,6 +96,7 @@ NETWORKS: dict[str, NetEntry] = {
         tiny=DecoderConfig(channels=8, layers=3),
         # The reference fits without input perturbation or output averaging.
         fit_overrides={"input_depth": 128, "reg_noise_std": 0.0, "ema": 0.0},
+        auto_stop="min-loss",  # the reference keeps the network of lowest training loss
     ),
 }
 
