@@ -152,3 +152,14 @@ def test_fitter_rejects_a_wrong_input():
     with pytest.raises(ConfigError, match="network input"):
         Fitter(net, Identity(), torch.rand(1, 1, 8, 8), config=FitConfig(num_iter=1, input_depth=4),
                net_input=torch.rand(1, 3, 8, 8))
+
+
+@pytest.mark.parametrize(("noise", "level", "term"), [("poisson", 30.0, L.PoissonNLL(peak=30.0)),
+                                                      ("speckle", 0.3, L.SpeckleNLL(sigma=0.3))])
+def test_expected_residual_accounts_for_clipping_at_white(noise, level, term):
+    x = torch.full((1, 3, 128, 128), 0.95)
+    y = make_noise(noise, level)(x, generator=torch.Generator().manual_seed(0)).clamp(0, 1)
+    measured = float(((y - x) ** 2).mean())
+    expected = float(term.expected_residual(x).mean())
+    assert abs(measured / expected - 1) < 0.1, (measured, expected)
+    assert expected < 0.8 * float(((x * (1 / level if noise == "poisson" else level**2 * x))).mean())

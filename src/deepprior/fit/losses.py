@@ -9,9 +9,9 @@ expected residual").
 | noise        | data term                                   | expected residual ``E[(y - x)^2]``      |
 |--------------|---------------------------------------------|-----------------------------------------|
 | gaussian     | mean squared error                          | ``sigma^2``, less near 0 and 1 (clipped) |
-| poisson      | Poisson negative log-likelihood             | ``x / peak``                            |
+| poisson      | Poisson negative log-likelihood             | ``x / peak`` (clipped to [0, 1])        |
 | salt-pepper  | mean absolute error (L1, the median fit)    | ``amount (x^2 + (1 - x)^2) / 2``        |
-| speckle      | MSE weighted by ``1 / x^2`` (reweighted)    | ``sigma^2 x^2``                         |
+| speckle      | MSE weighted by ``1 / x^2`` (reweighted)    | ``sigma^2 x^2`` (clipped to [0, 1])     |
 | unknown      | mean absolute error                         | estimated (Gaussian, wavelet MAD)       |
 """
 
@@ -113,7 +113,8 @@ class L1(DataTerm):
 class PoissonNLL(DataTerm):
     """Poisson negative log-likelihood ``x - y log x`` (per photon count, scaled by ``1 / peak``).
 
-    The minimiser does not depend on the peak; the peak sets the expected residual ``x / peak``.
+    The minimiser does not depend on the peak; the peak sets the expected residual ``x / peak``, less
+    where clipping to [0, 1] cuts the noise (in the Gaussian approximation ``N(x, x / peak)``).
 
     Args:
         peak: photons at intensity 1, when known (for the stopping rule).
@@ -134,7 +135,10 @@ class PoissonNLL(DataTerm):
     def expected_residual(self, x: torch.Tensor) -> torch.Tensor | None:
         if self.peak is None:
             return None
-        return x.double().clamp(min=0) / self.peak
+        from .stopping import clipped_gaussian_mse
+
+        x = x.double().clamp(0, 1)
+        return clipped_gaussian_mse(x, (x / self.peak).sqrt())
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name, "peak": self.peak}
@@ -165,7 +169,10 @@ class SpeckleNLL(DataTerm):
     def expected_residual(self, x: torch.Tensor) -> torch.Tensor | None:
         if self.sigma is None:
             return None
-        return (self.sigma * x.double().clamp(0, 1)) ** 2
+        from .stopping import clipped_gaussian_mse
+
+        x = x.double().clamp(0, 1)
+        return clipped_gaussian_mse(x, self.sigma * x)
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name, "sigma": self.sigma}

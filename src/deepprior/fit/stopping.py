@@ -167,11 +167,12 @@ def _normal_pdf(t: torch.Tensor) -> torch.Tensor:
     return torch.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi)
 
 
-def clipped_gaussian_mse(x: torch.Tensor, sigma: float) -> torch.Tensor:
+def clipped_gaussian_mse(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
     """Per-pixel ``E[(clip(x + n, 0, 1) - x)^2]`` for ``n ~ N(0, sigma^2)``: the noise left after clipping.
 
     Near black and white, clipping removes part of the noise, so the residual a perfect estimate leaves
-    is smaller than ``sigma^2`` there.
+    is smaller than ``sigma^2`` there. ``sigma`` may be a tensor (a per-pixel level, for signal-dependent
+    noise in its Gaussian approximation).
 
     Example:
         >>> round(float(clipped_gaussian_mse(torch.tensor([0.5]), 0.01)) / 0.01**2, 4)
@@ -179,7 +180,7 @@ def clipped_gaussian_mse(x: torch.Tensor, sigma: float) -> torch.Tensor:
 
     """
     x = x.double().clamp(0, 1)
-    s = max(float(sigma), 1e-12)
+    s = sigma.double().clamp(min=1e-12) if isinstance(sigma, torch.Tensor) else max(float(sigma), 1e-12)
     a, b = -x / s, (1 - x) / s
     middle = s * s * ((_normal_cdf(b) - _normal_cdf(a)) - (b * _normal_pdf(b) - a * _normal_pdf(a)))
     return x * x * _normal_cdf(a) + (1 - x) ** 2 * _normal_cdf(-b) + middle
