@@ -150,3 +150,21 @@ def test_inpainting_half_the_pixels_gains_3db_in_500_iterations(photo_crop):
     d = deepprior.degrade(photo_crop, drop=0.5, seed=0)
     r = deepprior.inpaint(d.image, mask=d.mask, num_iter=500, seed=0, stop="none", reference=photo_crop)
     assert r.psnr - r.input_psnr >= 3.0
+
+
+def test_run_estimate_announces_long_runs_only():
+    import torch
+
+    from deepprior.api import RunEstimate
+    from deepprior.fit import FitConfig, Fitter
+    from deepprior.nets import SkipConfig, build_net
+    from deepprior.physics import Identity
+
+    said: list[str] = []
+    long_run = RunEstimate(10_000_000, min_seconds=1.0, write=said.append)
+    short_run = RunEstimate(10, write=said.append)
+    net = build_net("skip", in_channels=4, out_channels=1, config=SkipConfig((8,), (8,), (2,)))
+    Fitter(net, Identity(), torch.rand(1, 1, 16, 16), config=FitConfig(num_iter=8, input_depth=4),
+           callbacks=[long_run, short_run]).run()
+    assert len(said) == 1 and "up to 10000000 iterations" in said[0] and "--time-limit" in said[0]
+    assert short_run.message is None

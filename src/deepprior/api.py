@@ -121,6 +121,51 @@ class ProgressBar(Callback):
             self.bar.close()
 
 
+class RunEstimate(Callback):
+    """Says, once the first iterations are timed, how long the whole fit may take (to stderr).
+
+    The first ``warmup`` iterations are not counted (allocation, thread start-up); the estimate is the
+    mean time of the next ``probe`` iterations times the iterations left. Runs shorter than ``min_seconds``
+    in total say nothing.
+    """
+
+    def __init__(self, total: int, warmup: int = 2, probe: int = 5, min_seconds: float = 60.0,
+                 write: Callable[[str], None] | None = None) -> None:
+        self.total, self.warmup, self.probe, self.min_seconds = total, warmup, probe, min_seconds
+        self.write = write
+        self.message: str | None = None
+        self._t0 = 0.0
+
+    def on_step(self, state: StepState) -> None:
+        import time
+
+        if state.iteration == self.warmup:
+            self._t0 = time.perf_counter()
+        elif state.iteration == self.warmup + self.probe:
+            per = (time.perf_counter() - self._t0) / self.probe
+            total = per * self.total
+            if total < self.min_seconds:
+                return
+            rule = state.fitter.stop.name
+            tail = "" if rule == "none" else f" (the {rule} rule usually stops sooner)"
+            self.message = (f"about {per:.2f} s per iteration here: up to {self.total} iterations take about "
+                            f"{_duration(total)}{tail}; --time-limit caps it")
+            if self.write is not None:
+                self.write(self.message)
+            else:
+                from tqdm.auto import tqdm
+
+                tqdm.write(self.message)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 class Snapshots(Callback):
     """Saves the averaged image at the given iterations as ``DIR/STEM_000100.png``."""
 
@@ -387,6 +432,7 @@ def _run(
         cbs: list[Callback] = list(callbacks)
         if not quiet:
             cbs.insert(0, ProgressBar(st.fit.num_iter, description=job.task))
+            cbs.insert(1, RunEstimate(st.fit.num_iter))
         snap_iters = _snapshot_list(snapshots)
         if animation is not None:
             recorder = FrameRecorder(snap_iters or default_frames(st.fit.num_iter))
