@@ -86,7 +86,7 @@ def test_method_noise_takes_the_data_terms_model():
 
 def test_denoise_resolves_the_noise_and_reports_it(odd_rgb):
     r = deepprior.denoise(odd_rgb, num_iter=2)
-    assert r.config["noise"] == {"model": "unknown"} and r.config["loss"]["name"] == "l1"
+    assert r.config["noise"]["model"] == "unknown" and r.config["loss"]["name"] == "mse"
     r = deepprior.denoise(odd_rgb, peak=30, num_iter=2)
     assert r.config["noise"]["model"] == "poisson" and r.config["loss"] == {"name": "poisson", "peak": 30}
     r = deepprior.denoise(odd_rgb, noise="poisson", num_iter=2)
@@ -163,3 +163,26 @@ def test_expected_residual_accounts_for_clipping_at_white(noise, level, term):
     expected = float(term.expected_residual(x).mean())
     assert abs(measured / expected - 1) < 0.1, (measured, expected)
     assert expected < 0.8 * float(((x * (1 / level if noise == "poisson" else level**2 * x))).mean())
+
+
+def test_noise_level_function_and_impulses_are_identified_blind():
+    x = _smooth(128)
+    g = torch.Generator().manual_seed(0)
+    assert L.detect_impulses(x) == 0.0
+    assert L.detect_impulses(make_noise("salt-pepper", 0.1)(x, generator=g)) > 0.05
+    a, b, c = L.estimate_level_function(make_noise("gaussian", 0.1)(x, generator=g))
+    assert abs((a + 0.5 * b + 0.25 * c) ** 0.5 - 0.1) < 0.015
+    a, b, c = L.estimate_level_function(make_noise("poisson", 30.0)(x, generator=g))
+    for v in (0.2, 0.6):  # the curve follows v / peak, not a constant
+        assert abs((a + b * v + c * v * v) / (v / 30.0) - 1) < 0.35, (v, a, b, c)
+
+
+def test_blind_denoise_picks_l1_for_impulses():
+    from skimage import data
+
+    clean = data.astronaut()[60:124, 200:264]
+    r = deepprior.denoise(deepprior.degrade(clean, amount=0.1, seed=0).image, num_iter=1)
+    assert r.config["noise"]["identified"] == "impulses" and r.config["loss"]["name"] == "l1"
+    r = deepprior.denoise(deepprior.degrade(clean, peak=30, seed=0).image, num_iter=1)
+    assert r.config["noise"]["identified"] == "noise-level function"
+    assert r.config["stop"]["expected_residual"] == "mse noise model"

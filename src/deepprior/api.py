@@ -631,7 +631,9 @@ def denoise(
 
     The noise model picks the data term and the stopping rule's expected residual
     (:mod:`deepprior.fit.losses`): ``gaussian`` -> MSE, ``poisson`` -> Poisson likelihood, ``salt-pepper``
-    -> L1, ``speckle`` -> intensity-weighted MSE, ``unknown`` (blind) -> L1. A level that is not given is
+    -> L1, ``speckle`` -> intensity-weighted MSE. ``unknown`` (blind, the default) looks for isolated
+    black/white impulses (then L1) and otherwise fits MSE with the image's own noise-level function
+    ``Var[y | x] = a + b x + c x^2`` as the stopping rule's expectation. A level that is not given is
     estimated from the image (Gaussian sigma when stopping, Poisson peak, impulse fraction, speckle sigma).
 
     Args:
@@ -709,11 +711,33 @@ def _noise_setup(
     elif noise == "speckle":
         value = sigma if sigma is not None else L.estimate_speckle_sigma(y)
         level["speckle"], info["sigma"], info["estimated"] = value, round(value, 5), sigma is None
+    if noise == "unknown" and loss is None:
+        return info, _blind_term(y, info), None
     name = loss if loss is not None else L.NOISE_LOSS[noise]
     if loss is not None and loss != L.NOISE_LOSS[noise]:
         level = {}  # an overridden data term does not know this noise's level; the stop rule estimates it
     data_term = L.make_loss(name, **level)
     return info, data_term, gauss_sigma
+
+
+def _blind_term(y: torch.Tensor, info: dict[str, Any]) -> Any:
+    """The blind setting: isolated pure black/white pixels mean impulses (L1 with their fraction);
+    otherwise MSE with a noise-level function ``a + b x + c x^2`` fitted to the image (Gaussian, Poisson,
+    speckle and their mixtures), which the stopping rule uses as the expected residual.
+    """
+    from .fit import losses as L
+
+    impulses = L.detect_impulses(y)
+    if impulses > L.IMPULSE_FRACTION:
+        info.update(identified="impulses", amount=round(impulses, 5))
+        return L.L1(amount=impulses)
+    try:
+        coefficients = L.estimate_level_function(y)
+    except ConfigError:  # too small to fit a curve: the stopping rule estimates a Gaussian sigma instead
+        info.update(identified="gaussian (too small for a noise-level function)")
+        return L.MSE()
+    info.update(identified="noise-level function", coefficients=[round(c, 8) for c in coefficients])
+    return L.LevelFunction(coefficients)
 
 
 def jpeg(

@@ -259,7 +259,7 @@ def cli() -> None:
 @click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle", "unknown"]),
               default=None, help="The noise model; picks the data term and the stop rule's expected residual. "
               "Default: from the level given (--sigma gaussian, --peak poisson, --amount salt-pepper), else unknown "
-              "(blind: one setting for all).")
+              "(blind: one setting for all, which identifies impulses and fits a noise-level function).")
 @click.option("--sigma", type=click.FloatRange(min=0), default=None,
               help="Gaussian noise level on the 0-255 scale, when known; with --noise speckle, the speckle's "
               "standard deviation on the [0, 1] scale.")
@@ -277,7 +277,8 @@ def denoise(inputs: tuple[Path, ...], output: Path, noise: str | None, sigma: fl
 
     \b
     Data terms: gaussian -> MSE; poisson -> Poisson likelihood; salt-pepper -> L1;
-    speckle -> intensity-weighted MSE; unknown -> L1.
+    speckle -> intensity-weighted MSE; unknown -> L1 if isolated black/white
+    impulses are found, else MSE with the image's fitted noise-level function.
     """
     from .api import denoise as run
 
