@@ -157,3 +157,30 @@ def test_min_loss_returns_the_lowest_loss_output_even_at_the_cap():
     r = deepprior.denoise(img, net="decoder", num_iter=5)
     assert r.config["stop"]["name"] == "min-loss" and r.fit.stop_reason == "max_iter"
     assert 1 <= r.fit.stopped_at <= 5
+
+
+def test_holdout_fires_when_fitting_pure_noise_and_keeps_its_pixels_out():
+    from deepprior.fit.stopping import HoldOut
+
+    # Pure noise around grey: the held-out pixels are best predicted by grey; as the network starts to
+    # reproduce the noise of the fitted pixels, their held-out loss rises and the rule fires.
+    g = torch.Generator().manual_seed(1)
+    y = 0.5 + torch.randn(1, 3, 32, 32, generator=g) * 0.1
+    rule = HoldOut(fraction=0.2, patience=100)
+    r = _fit(y, rule, num_iter=3000, lr=0.02, ema=0.0)
+    assert r.stop_reason == "holdout" and r.iterations < 3000
+    assert r.stopped_at == r.stop_rule["best_iteration"] <= r.iterations - 100
+    held = rule.held[0, 0] > 0
+    assert 0.1 < float(held.float().mean()) < 0.3
+    # the returned image did not fit the held-out pixels' noise
+    err = ((r.image - y) ** 2).mean(dim=1)[0]
+    assert float(err[held].mean()) > 0.5 * 0.01
+
+
+def test_holdout_does_not_fire_while_still_improving():
+    from deepprior.fit.stopping import HoldOut
+
+    g = torch.Generator().manual_seed(2)
+    y = _smooth() + torch.randn(1, 3, 32, 32, generator=g) * 25 / 255
+    r = _fit(y, HoldOut(fraction=0.1, patience=50), num_iter=60)
+    assert r.stop_reason == "max_iter" and r.iterations == 60

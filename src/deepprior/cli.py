@@ -23,7 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 PRESET_NAMES = ["fast", "paper", "paper-pixels", "paper-region", "paper-text"]
-STOP_NAMES = ["auto", "none", "wmv", "mns-static", "mns-adaptive", "min-loss"]
+STOP_NAMES = ["auto", "none", "wmv", "mns-static", "mns-adaptive", "min-loss", "holdout"]
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
 
