@@ -162,6 +162,16 @@ def noise_section() -> str:
         "Command: `.venv/bin/python benchmarks/noise_study.py --threads 1 --json "
         "benchmarks/results/noise_study_crop128.json --markdown benchmarks/results/noise_study_crop128.md`.",
         "",
+        *([
+            "### The same at the CIFAR-10 size: 32x32 centre crops",
+            "",
+            (RESULTS / "noise_study_crop32.md").read_text().strip(),
+            "",
+            "Command: the same with `--crop 32 --json benchmarks/results/noise_study_crop32.json --markdown "
+            "benchmarks/results/noise_study_crop32.md`. At this size the noise-level function has too few blocks "
+            "to fit, so the blind setting falls back to MSE with a wavelet estimate of a Gaussian sigma.",
+            "",
+        ] if (RESULTS / "noise_study_crop32.md").exists() else []),
     ])
 
 
@@ -221,6 +231,37 @@ def priors_section() -> str:
     return "\n".join(parts) if found else ""
 
 
+def speed_section() -> str:
+    path = RESULTS / "time_to_quality_f16_256.json"
+    if not path.exists():
+        return ""
+    d = json.loads(path.read_text())
+    ref = d["reference"]
+    lines = [
+        "## Time to quality (issue #6 reference curve)",
+        "",
+        "The reference: the paper network in float32 with the paper's denoising settings reaches 30.54 dB at "
+        "iteration 1000 on the 256x256 crop (x, y from 128 to 384) of the paper's sigma-25 noisy F16. Its time "
+        f"here is 1000 x its per-iteration time measured in the same run: {ref['s_per_iter_before']:.3f} s before "
+        f"and {ref['s_per_iter_after']:.3f} s after the runs below, so {ref['seconds_to_30_54']:.0f} s.",
+        "",
+        "| run | PSNR at the stop | iterations | seconds | ratio to the reference's time to 30.54 dB | first reached "
+        "30.54 dB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, r in d["runs"].items():
+        reach = r.get("reached_30_54")
+        reached = "never" if reach is None else (
+            f"iteration {reach['iteration']}, {reach['seconds']:.0f} s (ratio {r['ratio_reaching_30_54']:.2f})")
+        lines.append(f"| `deepprior denoise` {label} (`{r['preset']}`, {r['precision']}, stop "
+                     f"{r['stop']['name']}) | {r['psnr']:.2f} dB | {r['iterations']} | {r['seconds']:.0f} | "
+                     f"{r['ratio_to_reference_time']:.2f} | {reached} |")
+    lines += ["", "Command: `.venv/bin/python benchmarks/time_to_quality.py --threads 1 --json "
+              "benchmarks/results/time_to_quality_f16_256.json` (one thread; other jobs shared the machine, alike "
+              "for the reference's timing and the runs).", ""]
+    return "\n".join(lines)
+
+
 def files_section(title: str, names: list[str], note: str) -> str:
     parts = [f"## {title}", "", note, ""]
     found = False
@@ -263,6 +304,7 @@ def main() -> None:
         stopping_section(),
         noise_section(),
         priors_section(),
+        speed_section(),
         files_section(
             "Memory: tiled fits", ["tiling_memory.txt"],
             "Peak resident memory (`/usr/bin/time -v`) of `deepprior denoise --tile 256 --iters 2 --stop none` "
