@@ -12,4 +12,4 @@ A=../shared/data/deep-decoder/astronaut.png
 T=$(mktemp -d)
 $D degrade $A -o $T/astronaut_sigma30.png --sigma 30 --seed 0
 $D denoise $T/astronaut_sigma30.png -o $T/astronaut_decoder.png --sigma 30 --net decoder --iters 1900 \
-   --precision fp32 --threads 1 --reference $A --report $R/deep_decoder_astronaut_sigma30.json --quiet
+   --precision fp32 --threads 2 --reference $A --report $R/deep_decoder_astronaut_sigma30.json --quiet
