@@ -208,12 +208,13 @@ def priors_section() -> str:
         found = True
         rep = json.loads(dd.read_text())
         rep = rep[0] if isinstance(rep, list) else rep
+        flag = "" if rep["stop_reason"] == "max_iter" else f" (INTERRUPTED: {rep['stop_reason']}, not a result)"
         parts += [
             "### Deep Decoder reference point",
             "",
             "| image | noise | k | iterations | returned | PSNR (ours) | reference | input | seconds | precision |",
             "|---|---|---|---|---|---|---|---|---|---|",
-            f"| astronaut.png (512x512) | Gaussian sigma 30, seed 0 | 128 | {rep['iterations']} | iteration "
+            f"| astronaut.png (512x512) | Gaussian sigma 30, seed 0 | 128 | {rep['iterations']}{flag} | iteration "
             f"{rep['stopped_at']} ({rep['config']['stop']['name']}) | {rep['psnr']:.2f} dB | 29.46 dB | "
             f"{rep['input_psnr']:.2f} dB | {rep['seconds']:.0f} | {rep['precision']} |",
             "",
