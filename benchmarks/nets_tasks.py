@@ -17,6 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
+from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.bench.baselines import bicubic
 from deepprior.bench.harness import BenchConfig, metadata
@@ -24,15 +25,9 @@ from deepprior.metrics import psnr
 from deepprior.nets import NETWORKS
 
 
-def crop(a, size):  # type: ignore[no-untyped-def]
-    h, w = a.shape[:2]
-    t, left = (h - size) // 2, (w - size) // 2
-    return a[t : t + size, left : left + size]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--images", nargs="+", default=["kodim03"])
     ap.add_argument("--nets", nargs="+", default=list(NETWORKS))
     ap.add_argument("--tasks", nargs="+", default=["denoise", "inpaint", "super-resolve"])
@@ -46,8 +41,8 @@ def main() -> None:
     done = {(r["image"], r["task"], r["net"]) for r in rows}
     root = args.data / "dip-paper/denoising/sigma25"
     for name in args.images:
-        gt = crop(io.load_image(root / f"{name}_GT.png").pixels, args.crop)
-        noisy = crop(io.load_image(root / f"{name}_noisy.png").pixels, args.crop)
+        gt = centre_crop(io.load_image(root / f"{name}_GT.png").pixels, args.crop)
+        noisy = centre_crop(io.load_image(root / f"{name}_noisy.png").pixels, args.crop)
         dropped = api.degrade(gt, drop=0.5, seed=0)
         small = api.degrade(gt, downscale=4, seed=0).image
         for task in args.tasks:

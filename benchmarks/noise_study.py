@@ -23,8 +23,7 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
+from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
 
@@ -32,15 +31,11 @@ NOISES = {"gaussian": {"sigma": 25.0}, "poisson": {"peak": 30.0}, "salt-pepper":
           "speckle": {"sigma": 0.2}}
 
 
-def crop(a: np.ndarray, size: int) -> np.ndarray:
-    h, w = a.shape[:2]
-    t, left = (h - size) // 2, (w - size) // 2
-    return a[t : t + size, left : left + size]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--images", nargs="+", default=["F16", "kodim03", "peppers"])
     ap.add_argument("--noises", nargs="+", default=list(NOISES))
     ap.add_argument("--settings", nargs="+", default=["mse", "matched", "blind"])
@@ -54,7 +49,8 @@ def main() -> None:
     rows = json.loads(args.json.read_text())["rows"] if args.json.exists() else []
     done = {(r["image"], r["noise"], r["setting"]) for r in rows}
     for name in args.images:
-        clean = crop(io.load_image(args.data / "dip-paper/denoising/sigma25" / f"{name}_GT.png").pixels, args.crop)
+        gt_path = args.data / "dip-paper/denoising/sigma25" / f"{name}_GT.png"
+        clean = centre_crop(io.load_image(gt_path).pixels, args.crop)
         for noise in args.noises:
             level = NOISES[noise]
             noisy = api.degrade(clean, noise=noise, seed=args.seed, **level).image

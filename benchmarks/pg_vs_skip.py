@@ -22,14 +22,9 @@ import argparse
 import json
 from pathlib import Path
 
+from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
-
-
-def crop(a, size):  # type: ignore[no-untyped-def]
-    h, w = a.shape[:2]
-    t, left = (h - size) // 2, (w - size) // 2
-    return a[t : t + size, left : left + size]
 
 
 def first_time(history: list[dict], target: float) -> tuple[int, float] | None:
@@ -46,7 +41,7 @@ def psnr_at(history: list[dict], seconds: float) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--images", nargs="+", default=["F16", "kodim03", "peppers"])
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--iters", type=int, default=1500)
@@ -57,8 +52,8 @@ def main() -> None:
     rows = []
     root = args.data / "dip-paper/denoising/sigma25"
     for name in args.images:
-        gt = crop(io.load_image(root / f"{name}_GT.png").pixels, args.crop)
-        noisy = crop(io.load_image(root / f"{name}_noisy.png").pixels, args.crop)
+        gt = centre_crop(io.load_image(root / f"{name}_GT.png").pixels, args.crop)
+        noisy = centre_crop(io.load_image(root / f"{name}_noisy.png").pixels, args.crop)
         runs = {}
         for net in ("skip", "pg"):
             r = api.denoise(noisy, sigma=25, net=net, num_iter=args.iters, stop="none", reference=gt,

@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit import make_stop_rule
@@ -59,15 +60,11 @@ class Observer(Callback):
         """Nothing: a rule that never fired returns the fit's last averaged image (taken from the history)."""
 
 
-def crop(a, size):  # type: ignore[no-untyped-def]
-    h, w = a.shape[:2]
-    t, left = (h - size) // 2, (w - size) // 2
-    return a[t : t + size, left : left + size]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--images", nargs="+", default=["F16", "baboon", "kodim03", "peppers", "hill"])
     ap.add_argument("--conditions", nargs="+", default=list(CONDITIONS))
     ap.add_argument("--crop", type=int, default=128)
@@ -83,7 +80,7 @@ def main() -> None:
         for name in args.images:
             if (name, cond) in done:
                 continue
-            clean = crop(io.load_image(root / f"{name}_GT.png").pixels, args.crop)
+            clean = centre_crop(io.load_image(root / f"{name}_GT.png").pixels, args.crop)
             noisy = api.degrade(clean, noise=noise, seed=0, **level).image
             sigma = level.get("sigma") if noise == "gaussian" else None
             observers = [Observer(rule, make_stop_rule(rule, sigma=sigma, num_iter=1500, task="denoise"))
