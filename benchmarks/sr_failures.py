@@ -1,0 +1,36 @@
+"""The x4 super-resolution failures of issue #5, one fit each: U-Net upsampling and PG-DIP's divergence.
+
+kodim03's 128x128 centre crop (the paper's ground truth) shrunk 4x by Pillow's antialiased bicubic, fitted
+600 iterations with ``--stop none`` and the default preset, seed 0, one thread; RGB PSNR against the crop.
+
+    .venv/bin/python benchmarks/sr_failures.py unet bilinear   # measured 26.92 dB (deconv default: 20.34)
+    .venv/bin/python benchmarks/sr_failures.py pg              # measured 8.63 dB, 190 guard restores
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+from common import DATA, centre_crop
+
+from deepprior import api, io
+from deepprior.bench.baselines import bicubic
+from deepprior.metrics import psnr
+from deepprior.nets import NETWORKS
+
+
+def main() -> None:
+    net = sys.argv[1] if len(sys.argv) > 1 else "unet"
+    if net == "unet" and len(sys.argv) > 2:  # the U-Net's upsampling: deconv (default), nearest, bilinear
+        entry = NETWORKS["unet"]
+        NETWORKS["unet"] = dataclasses.replace(entry, config=dataclasses.replace(entry.config, upsample=sys.argv[2]))
+    gt = centre_crop(io.load_image(DATA / "dip-paper/denoising/sigma25/kodim03_GT.png").pixels, 128)
+    small = api.degrade(gt, downscale=4, seed=0).image
+    r = api.super_resolve(small, scale=4, net=net, num_iter=600, stop="none", reference=gt, threads=1)
+    print(f"{net}: {r.psnr:.2f} dB, bicubic {psnr(bicubic(small.pixels, 4).clip(0, 1), gt):.2f} dB, "
+          f"guard restores {r.fit.guard_restores}")
+
+
+if __name__ == "__main__":
+    main()
