@@ -13,7 +13,6 @@ import dataclasses
 import sys
 
 from common import DATA, centre_crop
-
 from deepprior import api, io
 from deepprior.bench.baselines import bicubic
 from deepprior.metrics import psnr
