@@ -2,7 +2,7 @@
 # The published crop benchmarks (docs/benchmarks.md). Each queue runs its fits one after another with one
 # thread, so that two queues (or one queue and development work) share the 2-core machine without
 # oversubscribing it. Results land in benchmarks/results/; the JSON is rewritten after every image.
-# Usage: bash benchmarks/run_crops.sh A   (or B, C)
+# Usage: bash benchmarks/run_crops.sh A   (or A2, B, C)
 set -u
 cd "$(dirname "$0")/.."
 R=benchmarks/results
@@ -14,6 +14,8 @@ A)  # the product default (--stop auto) on the paper's denoising set, then Table
      --markdown $R/denoise_sigma50_crop128_auto.md --plots $R/plots_denoise_sigma50
   $D bench denoise --crop 128 --sigmas 25 --stop auto --threads 1 --json $R/denoise_sigma25_crop128_auto.json \
      --markdown $R/denoise_sigma25_crop128_auto.md
+  ;&
+A2)  # the second half of A alone: Table 1 pixels and SR x4
   $D bench pixels --crop 128 --stop auto --threads 1 --json $R/pixels_crop128_fast.json \
      --markdown $R/pixels_crop128_fast.md
   $D bench sr --crop 128 --scales 4 --stop auto --threads 1 --json $R/sr_x4_crop128_fast.json \

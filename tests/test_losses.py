@@ -183,6 +183,24 @@ def test_blind_denoise_picks_l1_for_impulses():
     clean = data.astronaut()[60:124, 200:264]
     r = deepprior.denoise(deepprior.degrade(clean, amount=0.1, seed=0).image, num_iter=1)
     assert r.config["noise"]["identified"] == "impulses" and r.config["loss"]["name"] == "l1"
+    assert r.config["loss"]["skip_impulses"] is True and r.config["stop"]["name"] == "holdout"
     r = deepprior.denoise(deepprior.degrade(clean, peak=30, seed=0).image, num_iter=1)
     assert r.config["noise"]["identified"] == "noise-level function"
     assert r.config["stop"]["expected_residual"] == "mse noise model"
+
+
+def test_l1_can_leave_detected_impulses_out_of_the_fit():
+    x = _smooth(64)
+    y = make_noise("salt-pepper", 0.1)(x, generator=torch.Generator().manual_seed(0))
+    mask = L.impulse_mask(y)
+    assert mask.shape == (1, 1, 64, 64) and 0.05 < float(mask.float().mean()) < 0.11
+    hit = (y != x).any(dim=1, keepdim=True)
+    assert bool(hit[mask].all())  # every flagged pixel is an impulse (none of a smooth image is flagged)
+    plain, skipping = L.L1(amount=0.1), L.L1(amount=0.1, skip_impulses=True)
+    # The clean image is almost a perfect fit once the flagged pixels are left out; not with them in.
+    assert float(skipping(x, y, None)) < 0.2 * float(plain(x, y, None))
+    assert skipping.auto_stop == "holdout" and plain.auto_stop is None
+    assert skipping.expected_residual(x) is None  # no residual to stop on: held-out pixels decide
+    w = torch.zeros_like(y)
+    w[..., :32] = 1
+    assert float(skipping(x, y, w)) < 0.2 * float(plain(x, y, w))  # combines with the fit's own weights

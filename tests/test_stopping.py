@@ -184,3 +184,32 @@ def test_holdout_does_not_fire_while_still_improving():
     y = _smooth() + torch.randn(1, 3, 32, 32, generator=g) * 25 / 255
     r = _fit(y, HoldOut(fraction=0.1, patience=50), num_iter=60)
     assert r.stop_reason == "max_iter" and r.iterations == 60
+
+
+class _Residual:
+    """A stand-in fit whose residual RMS drops below the threshold at a chosen iteration."""
+
+    def __init__(self, cross: int, side: int):
+        from deepprior.fit.losses import MSE
+
+        self.y, self.weights, self.loss, self.cross = torch.zeros(1, 1, side, side), None, MSE(), cross
+
+    def operator(self, x):
+        return x
+
+    def state(self, it):
+        from deepprior.fit.loop import StepState
+
+        level = 0.05 if it >= self.cross else 0.2  # 12.75 or 51 on the 0-255 scale
+        avg = torch.full(self.y.shape, level)
+        return StepState(iteration=it, loss=0.0, output=avg, average=avg, fitter=self)
+
+
+@pytest.mark.parametrize(("side", "stop_at"), [(32, 248), (64, 320), (128, 440), (512, 440)])
+def test_method_noise_waits_less_on_small_images(side, stop_at):
+    rule = MethodNoise("static", threshold=25.0)
+    fake = _Residual(200, side)
+    rule.reset(fake)
+    fired = next(it for it in range(1, 3000) if rule.update(fake.state(it)))
+    # 25 hits: the first at the crossing (200), then every round(10 side / 128) iterations, at most 10
+    assert fired == stop_at

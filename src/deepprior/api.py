@@ -372,6 +372,8 @@ def _fit(
     network = st.entry.builder(st.fit.input_depth, job.image.channels, prep.net_config)
     if stop == "auto" and st.entry.auto_stop is not None:
         stop = st.entry.auto_stop
+    elif stop == "auto" and job.loss is not None and job.loss.auto_stop is not None:
+        stop = job.loss.auto_stop
     rule = make_stop_rule(stop, sigma=job.sigma, num_iter=st.fit.num_iter, task=job.task)
     fitter = Fitter(
         network, prep.operator, prep.y, config=st.fit, weights=prep.weights, region=prep.region, stop=rule,
@@ -716,7 +718,7 @@ def _noise_setup(
     name = loss if loss is not None else L.NOISE_LOSS[noise]
     if loss is not None and loss != L.NOISE_LOSS[noise]:
         level = {}  # an overridden data term does not know this noise's level; the stop rule estimates it
-    data_term = L.make_loss(name, **level)
+    data_term = L.make_loss(name, skip_impulses=noise == "salt-pepper", **level)
     return info, data_term, gauss_sigma
 
 
@@ -730,7 +732,7 @@ def _blind_term(y: torch.Tensor, info: dict[str, Any]) -> Any:
     impulses = L.detect_impulses(y)
     if impulses > L.IMPULSE_FRACTION:
         info.update(identified="impulses", amount=round(impulses, 5))
-        return L.L1(amount=impulses)
+        return L.L1(amount=impulses, skip_impulses=True)
     try:
         coefficients = L.estimate_level_function(y)
     except ConfigError:  # too small to fit a curve: the stopping rule estimates a Gaussian sigma instead

@@ -43,6 +43,8 @@ class DataTerm:
 
     name = "data"
     is_mse = False
+    #: the stopping rule that ``--stop auto`` picks for this term, when it needs its own
+    auto_stop: str | None = None
 
     def __call__(self, pred: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
@@ -87,27 +89,47 @@ class L1(DataTerm):
     """Mean absolute error: the Laplace negative log-likelihood; its minimiser is the median, so isolated
     impulses pull the fit far less than under MSE.
 
+    With ``skip_impulses`` the pixels that :func:`impulse_mask` flags in the measurement (pure black or
+    white, far from their 3x3 median) are left out of the fit, as in switching median filters (detect,
+    then restore only the detected pixels): the network then never sees most impulses, and denoising
+    becomes pixel restoration of the flagged pixels, which does not overfit the way fitting the impulses
+    does. The impulses the test misses are the ones close to their neighbours, so fitting them costs little.
+
     Args:
         amount: fraction of pixels hit by salt-and-pepper impulses, when known (for the stopping rule).
+        skip_impulses: leave the detected impulses out of the fit.
 
     """
 
     name = "l1"
 
-    def __init__(self, amount: float | None = None) -> None:
+    def __init__(self, amount: float | None = None, skip_impulses: bool = False) -> None:
         self.amount = amount
+        self.skip_impulses = skip_impulses
+        # Without the impulses the residual has no expected size to stop on: hold pixels out instead.
+        self.auto_stop = "holdout" if skip_impulses else None
+        self._mask: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def keep(self, y: torch.Tensor) -> torch.Tensor:
+        """Weights 1 where a pixel of ``y`` counts, 0 at detected impulses (cached for the fit's ``y``)."""
+        if self._mask is None or self._mask[0] is not y:
+            self._mask = (y, (~impulse_mask(y)).to(y.dtype).expand_as(y))
+        return self._mask[1]
 
     def __call__(self, pred: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+        if self.skip_impulses:
+            keep = self.keep(y)
+            weights = keep if weights is None else weights * keep
         return _mean((pred - y).abs(), weights)
 
     def expected_residual(self, x: torch.Tensor) -> torch.Tensor | None:
-        if self.amount is None:
+        if self.amount is None or self.skip_impulses:
             return None
         x = x.double().clamp(0, 1)
         return self.amount * (x * x + (1 - x) ** 2) / 2
 
     def describe(self) -> dict[str, object]:
-        return {"name": self.name, "amount": self.amount}
+        return {"name": self.name, "amount": self.amount, "skip_impulses": self.skip_impulses}
 
 
 class PoissonNLL(DataTerm):
@@ -199,14 +221,16 @@ NOISE_LOSS: dict[str, str] = {
 IMPULSE_FRACTION = 0.005
 
 
-def make_loss(name: str, **level: float | None) -> DataTerm:
-    """A data term by name (see :data:`LOSSES`); ``level`` passes the noise level it understands."""
+def make_loss(name: str, *, skip_impulses: bool = False, **level: float | None) -> DataTerm:
+    """A data term by name (see :data:`LOSSES`); ``level`` passes the noise level it understands and
+    ``skip_impulses`` leaves detected impulses out of an ``l1`` fit (:class:`L1`).
+    """
     if name not in LOSSES:
         raise ConfigError(f"unknown loss {name!r}; expected one of {', '.join(LOSSES)}")
     if name == "mse":
         return MSE(sigma=level.get("sigma"))
     if name == "l1":
-        return L1(amount=level.get("amount"))
+        return L1(amount=level.get("amount"), skip_impulses=skip_impulses)
     if name == "poisson":
         return PoissonNLL(peak=level.get("peak"))
     return SpeckleNLL(sigma=level.get("speckle"))
@@ -337,10 +361,10 @@ def estimate_level_function(y: torch.Tensor, block: int = 8, bins: int = 8,
     return float(coef[0]), float(coef[1]), float(coef[2])
 
 
-def detect_impulses(y: torch.Tensor, jump: float = 0.25) -> float:
-    """Fraction of pixels that look like salt-and-pepper impulses: pure black or white in every channel
-    *and* far (by more than ``jump``) from the median of their 3x3 neighbourhood. Saturated regions of a
-    natural image are not isolated, so they do not count.
+def impulse_mask(y: torch.Tensor, jump: float = 0.25) -> torch.Tensor:
+    """Pixels that look like salt-and-pepper impulses, shape ``(..., 1, H, W)``: pure black or white in
+    every channel *and* far (by more than ``jump``) from the median of their 3x3 neighbourhood. Saturated
+    regions of a natural image are not isolated, so they do not count.
     """
     x = y.detach().float()
     if x.dim() == 3:
@@ -349,4 +373,12 @@ def detect_impulses(y: torch.Tensor, jump: float = 0.25) -> float:
     padded = torch.nn.functional.pad(grey, (1, 1, 1, 1), mode="replicate")
     med = padded.unfold(-2, 3, 1).unfold(-2, 3, 1).reshape(*grey.shape, 9).median(dim=-1).values
     extreme = (x <= 0.5 / 255).all(dim=-3, keepdim=True) | (x >= 1 - 0.5 / 255).all(dim=-3, keepdim=True)
-    return float((extreme & ((grey - med).abs() > jump)).float().mean())
+    mask = extreme & ((grey - med).abs() > jump)
+    return mask if y.dim() == 4 else mask.squeeze(0)
+
+
+def detect_impulses(y: torch.Tensor, jump: float = 0.25) -> float:
+    """Fraction of pixels that look like salt-and-pepper impulses (see :func:`impulse_mask`)."""
+    return float(impulse_mask(y, jump).float().mean())
+
+
