@@ -29,6 +29,8 @@ def main() -> None:
     r = api.super_resolve(small, scale=4, net=net, num_iter=600, stop="none", reference=gt, threads=1)
     print(f"{net}: {r.psnr:.2f} dB, bicubic {psnr(bicubic(small.pixels, 4).clip(0, 1), gt):.2f} dB, "
           f"guard restores {r.fit.guard_restores}")
+    curve = [h for h in r.fit.history if h.get("psnr") is not None and h["iteration"] % 50 == 0]
+    print("PSNR along the fit: " + " ".join(f"{h['iteration']}:{h['psnr']:.2f}" for h in curve))
 
 
 if __name__ == "__main__":
