@@ -204,3 +204,16 @@ def test_l1_can_leave_detected_impulses_out_of_the_fit():
     w = torch.zeros_like(y)
     w[..., :32] = 1
     assert float(skipping(x, y, w)) < 0.2 * float(plain(x, y, w))  # combines with the fit's own weights
+
+
+@pytest.mark.parametrize("corner", [(240, 240), (134, 209)])
+def test_noise_level_function_follows_the_intensity_on_a_32x32_image(corner):
+    from skimage import data
+
+    img = (data.astronaut() if corner == (240, 240) else data.chelsea())[corner[0]:corner[0] + 32,
+                                                                         corner[1]:corner[1] + 32]
+    x = torch.from_numpy(img.astype(np.float32) / 255).permute(2, 0, 1)[None]
+    y = make_noise("speckle", 0.2)(x, generator=torch.Generator().manual_seed(0)).clamp(0, 1)
+    a, b, c = L.estimate_level_function(y)
+    low, high = ((a + b * v + c * v * v) ** 0.5 for v in (0.3, 0.7))
+    assert high > 1.6 * low, (a, b, c)  # speckle's level grows with the intensity: 0.7 / 0.3 = 2.3
