@@ -186,7 +186,8 @@ def test_blind_denoise_picks_l1_for_impulses():
     assert r.config["loss"]["skip_impulses"] is True and r.config["stop"]["name"] == "holdout"
     r = deepprior.denoise(deepprior.degrade(clean, peak=30, seed=0).image, num_iter=1)
     assert r.config["noise"]["identified"] == "noise-level function"
-    assert r.config["stop"]["expected_residual"] == "mse noise model"
+    assert r.config["loss"]["name"] == "nlf-weighted"
+    assert r.config["stop"]["expected_residual"] == "nlf-weighted noise model"
 
 
 def test_l1_can_leave_detected_impulses_out_of_the_fit():
@@ -217,3 +218,20 @@ def test_noise_level_function_follows_the_intensity_on_a_32x32_image(corner):
     a, b, c = L.estimate_level_function(y)
     low, high = ((a + b * v + c * v * v) ** 0.5 for v in (0.3, 0.7))
     assert high > 1.6 * low, (a, b, c)  # speckle's level grows with the intensity: 0.7 / 0.3 = 2.3
+
+
+def test_weighted_level_function_is_the_heteroscedastic_likelihood():
+    g = torch.Generator().manual_seed(0)
+    y = torch.rand(1, 3, 16, 16, generator=g)
+    flat = L.LevelFunction((0.01, 0.0, 0.0))
+    assert flat.name == "mse" and flat.is_mse  # a flat curve is plain MSE
+    speckle_like = L.LevelFunction((0.0, 0.0, 0.04))
+    assert speckle_like.name == "nlf-weighted" and not speckle_like.is_mse
+    ratios = []
+    for _ in range(3):
+        pred = torch.rand(1, 3, 16, 16, generator=g)
+        ratios.append(float(speckle_like(pred, y, None)) / float(L.SpeckleNLL(sigma=0.2)(pred, y, None)))
+    assert max(ratios) - min(ratios) < 1e-4 * max(ratios)  # the same weights 1 / x^2 as the speckle term
+    unweighted = L.LevelFunction((0.0, 0.0, 0.04), weighted=False)
+    pred = torch.rand(1, 3, 16, 16, generator=g)
+    assert float(unweighted(pred, y, None)) == pytest.approx(float(((pred - y) ** 2).mean()))

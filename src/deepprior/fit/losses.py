@@ -274,11 +274,15 @@ def estimate_speckle_sigma(y: torch.Tensor) -> float:
 
 
 class LevelFunction(MSE):
-    """Mean squared error for noise whose variance depends on the intensity: ``Var[y | x] = a + b x + c x^2``.
+    """Squared error for noise whose variance depends on the intensity: ``Var[y | x] = a + b x + c x^2``.
 
     One model covers Gaussian (``a``), Poisson (``b = 1 / peak``), Poisson-Gaussian (``a``, ``b``) and
     speckle (``c = sigma^2``) noise; the coefficients come from :func:`estimate_level_function` when the
-    noise is unknown. Only the expected residual differs from :class:`MSE`.
+    noise is unknown. With ``weighted`` (the default) each squared error is divided by the variance at the
+    current output, the heteroscedastic Gaussian likelihood, reweighted every iteration without a gradient
+    through the weights, as :class:`SpeckleNLL` does (``x`` floored at ``floor`` in the weights, scaled by
+    the variance at mid-grey so the loss reads like an MSE); it reduces to MSE for a flat curve.
+    Without it, plain MSE; either way the curve is the stopping rule's expected residual.
 
     References:
         Foi, Trimeche, Katkovnik and Egiazarian, "Practical Poissonian-Gaussian noise modeling and fitting
@@ -288,16 +292,32 @@ class LevelFunction(MSE):
 
     name = "mse"
 
-    def __init__(self, coefficients: tuple[float, float, float]) -> None:
+    def __init__(self, coefficients: tuple[float, float, float], weighted: bool = True, floor: float = 0.1) -> None:
         super().__init__(sigma=None)
         self.coefficients = tuple(float(c) for c in coefficients)
+        a, b, c = self.coefficients
+        # a flat curve is plain MSE; otherwise the weights need a positive variance everywhere
+        self.weighted = weighted and (b > 0 or c > 0) and a + b * floor + c * floor * floor > 0
+        self.floor = floor
+        if self.weighted:
+            self.name, self.is_mse = "nlf-weighted", False
+
+    def _variance(self, x: torch.Tensor) -> torch.Tensor:
+        a, b, c = self.coefficients
+        return a + b * x + c * x * x
+
+    def __call__(self, pred: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+        if not self.weighted:
+            return super().__call__(pred, y, weights)
+        mid = float(self._variance(torch.tensor(0.5)))
+        scale = mid / self._variance(pred.detach().clamp(self.floor, 1.0))
+        return _mean((pred - y) ** 2 * scale, weights)
 
     def expected_residual(self, x: torch.Tensor) -> torch.Tensor | None:
         from .stopping import clipped_gaussian_mse
 
-        a, b, c = self.coefficients
         x = x.double().clamp(0, 1)
-        return clipped_gaussian_mse(x, (a + b * x + c * x * x).clamp(min=0).sqrt())
+        return clipped_gaussian_mse(x, self._variance(x).clamp(min=0).sqrt())
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name, "noise_level_function": [round(v, 8) for v in self.coefficients]}
