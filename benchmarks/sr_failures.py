@@ -1,10 +1,15 @@
-"""The x4 super-resolution failures of issue #5, one fit each: U-Net upsampling and PG-DIP's divergence.
+"""The x4 super-resolution failures of issue #5, one fit each: U-Net, ResNet and PG-DIP.
 
 kodim03's 128x128 centre crop (the paper's ground truth) shrunk 4x by Pillow's antialiased bicubic, fitted
-600 iterations with ``--stop none`` and the default preset, seed 0, one thread; RGB PSNR against the crop.
+600 iterations with ``--stop none`` and the default preset, seed 0, one thread; RGB PSNR against the crop
+(bicubic upscaling: 28.57 dB). Each network runs with its registry settings for SR (nets/__init__.py);
+a second argument overrides the U-Net's upsampling.
 
-    .venv/bin/python benchmarks/sr_failures.py unet bilinear   # measured 26.92 dB (deconv default: 20.34)
-    .venv/bin/python benchmarks/sr_failures.py pg              # measured 8.63 dB, 190 guard restores
+    .venv/bin/python benchmarks/sr_failures.py unet          # 29.22 dB (bilinear, upscaled input)
+    .venv/bin/python benchmarks/sr_failures.py unet deconv   # from noise, before: 20.34 dB
+    .venv/bin/python benchmarks/sr_failures.py resnet        # 28.26 dB (upscaled input); from noise 21.27
+    .venv/bin/python benchmarks/sr_failures.py pg            # 29.46 dB; 8.63 with 190 guard restores before
+                                                             # the guard ignored growth steps
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ def main() -> None:
     net = sys.argv[1] if len(sys.argv) > 1 else "unet"
     if net == "unet" and len(sys.argv) > 2:  # the U-Net's upsampling: deconv (default), nearest, bilinear
         entry = NETWORKS["unet"]
-        NETWORKS["unet"] = dataclasses.replace(entry, config=dataclasses.replace(entry.config, upsample=sys.argv[2]))
+        NETWORKS["unet"] = dataclasses.replace(entry, task_config={"super-resolve": {"upsample": sys.argv[2]}})
     gt = centre_crop(io.load_image(DATA / "dip-paper/denoising/sigma25/kodim03_GT.png").pixels, 128)
     small = api.degrade(gt, downscale=4, seed=0).image
     r = api.super_resolve(small, scale=4, net=net, num_iter=600, stop="none", reference=gt, threads=1)

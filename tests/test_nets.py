@@ -187,3 +187,19 @@ def test_progressive_growth_is_not_mistaken_for_divergence():
                                                     lr=0.01, reg_noise_std=0.0)).run()
     assert r.guard_restores == 0
     assert r.history[-1]["psnr_input"] > 30
+
+
+@pytest.mark.parametrize("name", list(NETWORKS))
+def test_every_network_super_resolves_with_its_own_settings(name, rng):
+    import deepprior
+
+    img = rng.integers(0, 256, (19, 17, 3), dtype=np.uint8)
+    r = deepprior.super_resolve(img, scale=4, net=name, num_iter=2)
+    assert r.image.pixels.shape == (76, 68, 3) and r.net == name
+    entry = NETWORKS[name]
+    if "super-resolve" in entry.upscaled_input:  # the measurement upscaled is the input: 3 channels
+        assert r.config["fit"]["input_depth"] == 3
+    for key, value in entry.task_config.get("super-resolve", {}).items():
+        assert r.config["net_config"][key] == value
+    for key, value in entry.task_fit.get("super-resolve", {}).items():
+        assert r.config["fit"][key] == value
