@@ -60,6 +60,18 @@ def test_quick_denoise_table_scores_everything_alike(fake_data):
     assert res["meta"]["torch"] and "commit" in res["meta"]
 
 
+def test_metadata_is_the_one_the_run_started_with(fake_data, monkeypatch):
+    from deepprior.bench import harness
+
+    calls, seen = [], []
+    real = harness.metadata
+    monkeypatch.setattr(harness, "metadata", lambda cfg: calls.append(1) or {**real(cfg), "commit": f"c{len(calls)}"})
+    harness.run_table(BenchConfig(table="denoise", data=fake_data, quick=True, sigmas=(25,)), echo=lambda s: None,
+                      on_row=lambda partial: seen.append(partial["meta"]))
+    # a long run saved after every image must not relabel earlier rows with the code of a later commit
+    assert len(calls) == 1 and [m["commit"] for m in seen] == ["c1", "c1"] and all("updated" in m for m in seen)
+
+
 def test_quick_pixels_and_sr_tables(fake_data):
     res = run_table(BenchConfig(table="pixels", data=fake_data, quick=True), echo=lambda s: None)
     assert {"input", "deepprior", "biharmonic", "published DIP"} <= set(res["rows"][0])

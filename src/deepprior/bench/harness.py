@@ -322,6 +322,7 @@ def run_table(
         raise ConfigError(f"unknown table {cfg.table!r}; expected one of {', '.join(TABLES)}")
     cfg = cfg.effective()
     data = find_data(cfg.data) if cfg.table != "folder" else Path(cfg.folder or ".")
+    meta = metadata(cfg)  # the code and settings the run started with, not those of a later write
     rows: list[dict[str, Any]] = []
     for case in LOADERS[cfg.table](cfg, data):
         row: dict[str, Any] = {"image": case.name, "group": case.group, "size": list(case.reference.shape[:2])}
@@ -346,8 +347,9 @@ def run_table(
             )
         )
         if on_row is not None:
-            on_row({"meta": metadata(cfg), "rows": rows, "means": means(rows)})
-    return {"meta": metadata(cfg), "rows": rows, "means": means(rows)}
+            on_row({"meta": {**meta, "updated": time.strftime("%Y-%m-%d %H:%M:%S")}, "rows": rows,
+                    "means": means(rows)})
+    return {"meta": {**meta, "updated": time.strftime("%Y-%m-%d %H:%M:%S")}, "rows": rows, "means": means(rows)}
 
 
 def methods_of(rows: list[dict[str, Any]]) -> list[str]:
