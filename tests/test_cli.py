@@ -205,3 +205,13 @@ def test_noise_jpeg_and_flash_commands(runner, files, tmp_path):
     bad = runner.invoke(cli, ["flash-no-flash", str(flash), str(tmp_path / "missing.png"), "-o",
                               str(tmp_path / "g.png")])
     assert bad.exit_code != 0 and "missing.png" in bad.output
+
+
+@pytest.mark.parametrize("net", sorted(__import__("deepprior.nets", fromlist=["NETWORKS"]).NETWORKS))
+def test_every_network_runs_every_task_from_the_cli(runner, files, net):
+    d = files["dir"]
+    for args in (["denoise", str(files["clean"])], ["inpaint", str(files["clean"]), "--mask", str(files["mask"])],
+                 ["super-resolve", str(files["grey"]), "--scale", "2"]):
+        out = d / f"{net}_{args[0]}.png"
+        ok(runner.invoke(cli, [*args, "-o", str(out), "--net", net, "--iters", "2", "-q"]))
+        assert io.load_image(out).size_text == ("62x74" if args[0] == "super-resolve" else "31x37")
