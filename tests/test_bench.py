@@ -11,7 +11,7 @@ from skimage import data
 from deepprior.bench import BenchConfig, run_table, to_markdown
 from deepprior.bench.harness import DENOISE_IMAGES, PIXEL_IMAGES, score
 from deepprior.cli import cli
-from deepprior.errors import InputError
+from deepprior.errors import ConfigError, InputError
 
 
 def _save(path, a):
@@ -86,6 +86,16 @@ def test_folder_table(tmp_path):
     res = run_table(BenchConfig(table="folder", folder=tmp_path, quick=True, noise="poisson", peak=30),
                     echo=lambda s: None)
     assert len(res["rows"]) == 2 and "PoissonNoise(peak=30)" in res["rows"][0]["group"]
+    assert res["rows"][0]["deepprior"]["data_term"] == {"name": "poisson", "peak": 30}  # matched: the default
+    terms = {}
+    for setting in ("blind", "mse"):
+        r = run_table(BenchConfig(table="folder", folder=tmp_path, quick=True, noise="poisson", peak=30, limit=1,
+                                  setting=setting, baselines=False), echo=lambda s: None)
+        terms[setting] = r["rows"][0]["deepprior"]["data_term"]["name"]
+        assert setting in r["rows"][0]["group"]
+    assert terms["mse"] == "mse" and terms["blind"] in ("mse", "nlf-weighted")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        run_table(BenchConfig(table="folder", folder=tmp_path, quick=True, setting="oracle"), echo=lambda s: None)
 
 
 def test_cli_bench_writes_json_markdown_plots(fake_data, tmp_path):

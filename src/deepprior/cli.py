@@ -478,6 +478,8 @@ _TABLE_OPTIONS = [
     click.option("--sigma", type=click.FloatRange(min=0), default=None, help="folder: as in degrade."),
     click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None, help="folder: as in degrade."),
     click.option("--amount", type=click.FloatRange(0, 1), default=None, help="folder: as in degrade."),
+    click.option("--setting", type=click.Choice(["matched", "blind", "mse"]), default="matched", show_default=True,
+                 help="folder: what denoise is told: the noise and its level, nothing, or the noise with MSE."),
     click.option("--no-baselines", is_flag=True, help="Skip the classical baselines."),
     click.option("--quick", is_flag=True, help="Tiny crops, 20 iterations, 2 images per set (for CI)."),
     click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,

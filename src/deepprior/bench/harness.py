@@ -86,6 +86,7 @@ class BenchConfig:
     sigma: float | None = None
     peak: float | None = None
     amount: float | None = None
+    setting: str = "matched"  # folder: what the fit is told of the noise (FOLDER_SETTINGS)
     baselines: bool = True
 
     def effective(self) -> BenchConfig:
@@ -115,6 +116,7 @@ class Case:
     scale: int | None = None
     sigma: float | None = None
     published: dict[str, np.ndarray] = field(default_factory=dict)
+    denoise_args: dict[str, Any] = field(default_factory=dict)  # noise / level / loss for api.denoise
 
 
 def _centre(a: np.ndarray, size: int | None, multiple: int = 1) -> np.ndarray:
@@ -207,11 +209,34 @@ def folder_cases(cfg: BenchConfig, data: Path) -> Iterator[Case]:
     names = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in io.WRITABLE_SUFFIXES)
     if not names:
         raise InputError(f"folder {folder} holds no images")
+    args = folder_denoise_args(cfg)  # an unknown setting fails before any work
     for p in _limit([str(n) for n in names], cfg.limit):
         clean = _centre(io.load_image(p).pixels, cfg.crop)
         d = degrade(clean, noise=cfg.noise, sigma=cfg.sigma, peak=cfg.peak, amount=cfg.amount, seed=cfg.seed)
-        sigma = cfg.sigma if (cfg.noise in (None, "gaussian") and cfg.sigma is not None) else None
-        yield Case(Path(p).stem, d.description, "denoise", d.image.pixels, clean, sigma=sigma)
+        yield Case(Path(p).stem, f"{d.description}, {cfg.setting}", "denoise", d.image.pixels, clean,
+                   denoise_args=args)
+
+
+#: The folder table's ``--setting``: what ``denoise`` is told about the noise the table added.
+FOLDER_SETTINGS = ("matched", "blind", "mse")
+
+
+def folder_denoise_args(cfg: BenchConfig) -> dict[str, Any]:
+    """``matched``: the noise named with its level (its own data term and stop rule); ``blind``: nothing
+    (``--noise unknown``); ``mse``: the noise named but the paper's MSE loss (the stop rule then estimates a
+    Gaussian sigma) - the three settings of docs/benchmarks.md's noise-model study.
+    """
+    if cfg.setting not in FOLDER_SETTINGS:
+        raise ConfigError(f"unknown setting {cfg.setting!r}; expected one of {', '.join(FOLDER_SETTINGS)}")
+    noise = cfg.noise or ("gaussian" if cfg.sigma is not None else "salt-pepper" if cfg.amount is not None
+                          else "poisson" if cfg.peak is not None else "gaussian")
+    if cfg.setting == "blind":
+        return {}
+    if cfg.setting == "mse":
+        return {"noise": noise, "loss": "mse"}
+    level = {"gaussian": {"sigma": cfg.sigma}, "poisson": {"peak": cfg.peak}, "salt-pepper": {"amount": cfg.amount},
+             "speckle": {"sigma": cfg.sigma}}[noise]
+    return {"noise": noise, **{k: v for k, v in level.items() if v is not None}}
 
 
 LOADERS: dict[str, Callable[[BenchConfig, Path], Iterator[Case]]] = {
@@ -241,7 +266,9 @@ def _dip(case: Case, cfg: BenchConfig) -> dict[str, Any]:
 
     common = dict(preset=cfg.preset, net=cfg.net, num_iter=cfg.num_iter, seed=cfg.seed, device=cfg.device,
                   precision=cfg.precision, threads=cfg.threads, stop=cfg.stop, reference=case.reference)
-    if case.task == "denoise":
+    if case.task == "denoise" and case.denoise_args:
+        r = api.denoise(case.corrupted, **case.denoise_args, **common)  # type: ignore[arg-type]
+    elif case.task == "denoise":
         r = api.denoise(case.corrupted, sigma=case.sigma, **common)  # type: ignore[arg-type]
     elif case.task == "inpaint":
         r = api.inpaint(case.corrupted, mask=case.known, **common)  # type: ignore[arg-type]
@@ -262,6 +289,7 @@ def _dip(case: Case, cfg: BenchConfig) -> dict[str, Any]:
         "precision": r.precision,
         "device": r.device,
         "threads": r.threads,
+        "data_term": r.config.get("loss"),
         "history": r.fit.history,
     })
     return out
