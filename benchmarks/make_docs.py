@@ -183,6 +183,20 @@ def noise_section() -> str:
             "Poisson MSE 23.36 / matched 24.22 / blind 23.45, salt-and-pepper 15.79 / 29.36 / 21.99, speckle "
             "24.79 / 27.18 / 24.43: every rule stopped far past the peak.",
             "",
+            "#### The same through the harness's `folder` table, with the classical baselines",
+            "",
+            "Poisson peak 30 on the same three 32x32 crops, `deepprior bench folder` with each `--setting`; the "
+            "deepprior column reproduces the study's figures exactly (same calls, same seed). A loss to publish: "
+            "at this size non-local means (26.95 dB mean) beats every DIP setting, and TV is level with the "
+            "matched one.",
+            "",
+            *[(RESULTS / f"folder_poisson30_crop32_{s}.md").read_text().strip() + "\n"
+              for s in ("matched", "mse", "blind") if (RESULTS / f"folder_poisson30_crop32_{s}.md").exists()],
+            "Command (the folder holds links to the three `_GT.png` files): `deepprior bench folder --folder DIR "
+            "--crop 32 --noise poisson --peak 30 --setting S --stop auto --threads 1 --json "
+            "benchmarks/results/folder_poisson30_crop32_S.json --markdown "
+            "benchmarks/results/folder_poisson30_crop32_S.md` for S in matched, mse, blind.",
+            "",
         ] if (RESULTS / "noise_study_crop32.md").exists() else []),
     ])
 
