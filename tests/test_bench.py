@@ -72,6 +72,16 @@ def test_metadata_is_the_one_the_run_started_with(fake_data, monkeypatch):
     assert len(calls) == 1 and [m["commit"] for m in seen] == ["c1", "c1"] and all("updated" in m for m in seen)
 
 
+def test_images_option_selects_by_name(fake_data):
+    from deepprior.bench.harness import _limit
+
+    assert _limit(["a", "b", "c"], None, ("c", "a")) == ["a", "c"]  # the table's order
+    assert _limit(["x/im1.png", "x/im2.png"], 1, ("im2",)) == ["x/im2.png"]
+    res = run_table(BenchConfig(table="denoise", data=fake_data, quick=True, sigmas=(25,), images=("baboon",),
+                                baselines=False), echo=lambda s: None)
+    assert [r["image"] for r in res["rows"]] == ["baboon"]
+
+
 def test_quick_pixels_and_sr_tables(fake_data):
     res = run_table(BenchConfig(table="pixels", data=fake_data, quick=True), echo=lambda s: None)
     assert {"input", "deepprior", "biharmonic", "published DIP"} <= set(res["rows"][0])

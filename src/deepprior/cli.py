@@ -465,6 +465,7 @@ _TABLE_OPTIONS = [
     click.option("--stop", type=click.Choice(STOP_NAMES), default="none", show_default=True),
     click.option("--crop", type=click.IntRange(min=8), default=None, help="Centre crop SIZE x SIZE of every image."),
     click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images of each set."),
+    click.option("--images", default="", help="Only these images, comma-separated names as the table shows them."),
     click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True),
     click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True),
     click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True),
@@ -500,6 +501,7 @@ def _run_table(table: str, sigmas: str, scales: str, sets: str, no_baselines: bo
     scale_list = _int_list(scales)
     if any(s not in (2, 4, 8) for s in scale_list):
         raise click.BadParameter(f"scales {scales!r}: each must be 2, 4 or 8", param_hint="--scales")
+    opts["images"] = tuple(n for n in opts.pop("images", "").split(",") if n)
     cfg = BenchConfig(table=table, sigmas=_int_list(sigmas), scales=scale_list,
                       sets=tuple(s for s in sets.split(",") if s), baselines=not no_baselines, **opts)
     command = "deepprior " + " ".join(sys.argv[1:]) if sys.argv and "deepprior" in sys.argv[0] else ""

@@ -73,6 +73,7 @@ class BenchConfig:
     stop: str = "none"
     crop: int | None = None
     limit: int | None = None
+    images: tuple[str, ...] = ()  # only these images (names as in the table), in the table's order
     seed: int = 0
     quick: bool = False
     device: str = "auto"
@@ -137,14 +138,16 @@ def _load(path: Path) -> np.ndarray:
     return io.load_image(path).pixels
 
 
-def _limit(names: tuple[str, ...] | list[str], limit: int | None) -> list[str]:
-    return list(names)[:limit] if limit else list(names)
+def _limit(names: tuple[str, ...] | list[str], limit: int | None, only: tuple[str, ...] = ()) -> list[str]:
+    """``only``: keep the names listed (by name or file stem), in the table's order; then the first ``limit``."""
+    kept = [n for n in names if not only or n in only or Path(n).stem in only]
+    return kept[:limit] if limit else kept
 
 
 def denoise_cases(cfg: BenchConfig, data: Path) -> Iterator[Case]:
     root = data / "dip-paper" / "denoising"
     for sigma in cfg.sigmas:
-        for name in _limit(DENOISE_IMAGES, cfg.limit):
+        for name in _limit(DENOISE_IMAGES, cfg.limit, cfg.images):
             gt = _centre(_load(root / "sigma25" / f"{name}_GT.png"), cfg.crop)
             noisy = _centre(_load(root / f"sigma{sigma}" / f"{name}_noisy.png"), cfg.crop)
             published = {}
@@ -157,7 +160,7 @@ def denoise_cases(cfg: BenchConfig, data: Path) -> Iterator[Case]:
 
 def pixel_cases(cfg: BenchConfig, data: Path) -> Iterator[Case]:
     root = data / "dip-paper" / "pixels50"
-    for name in _limit(PIXEL_IMAGES, cfg.limit):
+    for name in _limit(PIXEL_IMAGES, cfg.limit, cfg.images):
         gt = _centre(_load(root / f"{name}_GT.png"), cfg.crop).mean(axis=2, keepdims=True)
         masked = _centre(_load(root / f"{name}_masked.png"), cfg.crop).mean(axis=2, keepdims=True)
         known = masked[:, :, 0] != 0
@@ -188,7 +191,7 @@ def sr_cases(cfg: BenchConfig, data: Path) -> Iterator[Case]:
             if not folder.is_dir():
                 raise InputError(f"benchmark folder missing: {folder}")
             names = sorted(p.name[: -len("_GT.png")] for p in folder.glob("*_GT.png"))
-            for name in _limit(names, cfg.limit):
+            for name in _limit(names, cfg.limit, cfg.images):
                 gt = _centre(_load(folder / f"{name}_GT.png"), cfg.crop, multiple=scale)
                 published = {}
                 for p in sorted(folder.glob(f"{name}_deep_prior*.png")):
@@ -210,7 +213,7 @@ def folder_cases(cfg: BenchConfig, data: Path) -> Iterator[Case]:
     if not names:
         raise InputError(f"folder {folder} holds no images")
     args = folder_denoise_args(cfg)  # an unknown setting fails before any work
-    for p in _limit([str(n) for n in names], cfg.limit):
+    for p in _limit([str(n) for n in names], cfg.limit, cfg.images):
         clean = _centre(io.load_image(p).pixels, cfg.crop)
         d = degrade(clean, noise=cfg.noise, sigma=cfg.sigma, peak=cfg.peak, amount=cfg.amount, seed=cfg.seed)
         yield Case(Path(p).stem, f"{d.description}, {cfg.setting}", "denoise", d.image.pixels, clean,
