@@ -209,7 +209,8 @@ def priors_section() -> str:
         parts += [
             "### Every network on every task",
             "",
-            "128x128 centre crop of kodim03 (the paper's ground truth): denoising its sigma-25 noisy crop, "
+            "128x128 centre crop of kodim03 (the paper's ground truth; super-resolution also on peppers' crop, "
+            "`--images peppers --tasks super-resolve`): denoising its sigma-25 noisy crop, "
             "inpainting 50 % dropped pixels, x4 super-resolution from the crop shrunk with antialiased bicubic; "
             "600 iterations, `--stop none`, seed 0, default preset, one thread (other jobs shared the machine, so "
             "seconds per iteration compare networks only roughly). RGB PSNR. A network other than the preset's "
