@@ -125,7 +125,11 @@ def stopping_section() -> str:
             "between the PSNR of the image it would return and the run's oracle peak, and the iterations it would "
             "have run. 128x128 centre crops of the paper's ground truths, the project's seeded noise, the noise "
             f"named with its level (the matched data term). {len(data['rows'])} fits so far; `auto` is "
-            "`mns-adaptive`.",
+            "`mns-adaptive` for these noises. Salt-and-pepper is not in this table: its `auto` rule (`holdout`) "
+            "changes the fit, so it cannot ride along as an observer (its runs are in the noise-model study). "
+            "Run with `--conditions gaussian-50 poisson-30 speckle-0.2`, in two processes split by image (the "
+            "second wrote `stop_eval_b_crop128.json`; its rows were appended to the main file, and the script "
+            "rewrote the table, resuming with nothing left to run).",
             "",
             (RESULTS / "stop_eval_crop128.md").read_text().strip(),
             "",

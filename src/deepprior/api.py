@@ -312,19 +312,18 @@ def _resolve(
     net_name = net or chosen.net
     entry = get_entry(net_name)
     net_config = chosen.net_config if net is None or net == chosen.net else entry.config
-    if net_name != chosen.net and job.task in entry.task_config:
-        net_config = dataclasses.replace(net_config, **entry.task_config[job.task])
     resolved_precision = resolve_precision(precision, chosen.precision, torch_device)
     n_threads = set_threads(threads)
     fit_cfg: FitConfig = chosen.fit.updated(
         num_iter=num_iter, lr=lr, precision=resolved_precision, time_limit=time_limit
     )
-    if net_name != chosen.net:
+    if net_name != chosen.net:  # another network than the preset's: its registry entry's own settings
+        net_config = dataclasses.replace(net_config, **entry.task_config.get(job.task, {}))
         fit_cfg = fit_cfg.updated(**{"input_depth": entry.input_depth, **entry.fit_overrides,
                                      **entry.task_fit.get(job.task, {})})
-    if net_name != chosen.net and job.task in entry.upscaled_input and job.net_input is None:
-        up = torch.nn.functional.interpolate(job.y, scale_factor=job.factor, mode="bicubic", align_corners=False)
-        job.net_input = up.clamp(0, 1)
+        if job.task in entry.upscaled_input and job.net_input is None:  # sets the job's input, like flash
+            up = torch.nn.functional.interpolate(job.y, scale_factor=job.factor, mode="bicubic", align_corners=False)
+            job.net_input = up.clamp(0, 1)
     if job.net_input is not None:
         if net_name == "decoder":
             raise ConfigError(f"network {net_name!r} takes its own coarse input; it cannot take an image as input")
