@@ -299,6 +299,7 @@ class LevelFunction(MSE):
         # a flat curve is plain MSE; otherwise the weights need a positive variance everywhere
         self.weighted = weighted and (b > 0 or c > 0) and a + b * floor + c * floor * floor > 0
         self.floor = floor
+        self._mid = a + 0.5 * b + 0.25 * c  # the variance at mid-grey: scales the weighted loss
         if self.weighted:
             self.name, self.is_mse = "nlf-weighted", False
 
@@ -309,8 +310,7 @@ class LevelFunction(MSE):
     def __call__(self, pred: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
         if not self.weighted:
             return super().__call__(pred, y, weights)
-        mid = float(self._variance(torch.tensor(0.5)))
-        scale = mid / self._variance(pred.detach().clamp(self.floor, 1.0))
+        scale = self._mid / self._variance(pred.detach().clamp(self.floor, 1.0))
         return _mean((pred - y) ** 2 * scale, weights)
 
     def expected_residual(self, x: torch.Tensor) -> torch.Tensor | None:
