@@ -110,11 +110,13 @@ def test_folder_table(tmp_path):
 
 def test_cli_bench_writes_json_markdown_plots(fake_data, tmp_path):
     out = CliRunner().invoke(cli, ["bench", "denoise", "--quick", "--data", str(fake_data), "--sigmas", "50",
-                                   "--limit", "1", "--json", str(tmp_path / "r.json"),
+                                   "--limit", "1", "--lr", "0.004", "--json", str(tmp_path / "r.json"),
                                    "--markdown", str(tmp_path / "r.md"), "--plots", str(tmp_path / "p")])
     assert out.exit_code == 0, out.output
-    assert json.loads((tmp_path / "r.json").read_text())["rows"][0]["group"] == "sigma50"
+    row = json.loads((tmp_path / "r.json").read_text())["rows"][0]
+    assert row["group"] == "sigma50" and row["deepprior"]["lr"] == 0.004
     assert (tmp_path / "r.md").read_text().startswith("#### denoise")
+    assert "lr 0.004" in (tmp_path / "r.md").read_text()
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["bars_sigma50.png", "curve_sigma50_F16.png"]
 
 

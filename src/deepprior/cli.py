@@ -428,18 +428,22 @@ def bench() -> None:
               help="Alternate the configurations this many times.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None)
+@click.option("--compile", "with_compile", is_flag=True,
+              help="Also time fast through torch.compile (its first, compiling iteration is shown apart).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None)
 @click.option("--markdown", type=click.Path(path_type=Path), default=None)
 @handle_errors
 def bench_speed(size: int, warmup: int, repeats: int, rounds: int, device: str, threads: int | None,
-                json_path: Path | None, markdown: Path | None) -> None:
+                with_compile: bool, json_path: Path | None, markdown: Path | None) -> None:
     """Per-iteration time of each preset against the paper configuration in float32, side by side."""
     from . import io
-    from .bench.speed import speed_markdown, time_cases
+    from .bench.speed import COMPILED_CASE, DEFAULT_CASES, speed_markdown, time_cases
     from .device import set_threads
 
     set_threads(threads)
-    result = time_cases(size=size, warmup=warmup, repeats=repeats, rounds=rounds, device=device, echo=click.echo)
+    cases = (*DEFAULT_CASES, COMPILED_CASE) if with_compile else DEFAULT_CASES
+    result = time_cases(cases, size=size, warmup=warmup, repeats=repeats, rounds=rounds, device=device,
+                        echo=click.echo)
     command = "deepprior " + " ".join(sys.argv[1:]) if sys.argv and "deepprior" in sys.argv[0] else ""
     if json_path is not None:
         io.write_text_atomic(json_path, json.dumps(result, indent=1) + "\n")
@@ -462,6 +466,8 @@ _TABLE_OPTIONS = [
     click.option("--preset", type=click.Choice(PRESET_NAMES), default=None, help="As for the restoration commands."),
     click.option("--net", default=None, help="Network from `deepprior nets`."),
     click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None, help="Iteration cap."),
+    click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+                 help="Adam's learning rate (default: the preset's)."),
     click.option("--stop", type=click.Choice(STOP_NAMES), default="none", show_default=True),
     click.option("--crop", type=click.IntRange(min=8), default=None, help="Centre crop SIZE x SIZE of every image."),
     click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images of each set."),

@@ -70,6 +70,7 @@ class BenchConfig:
     preset: str | None = None
     net: str | None = None
     num_iter: int | None = None
+    lr: float | None = None  # Adam's learning rate; None: the preset's
     stop: str = "none"
     crop: int | None = None
     limit: int | None = None
@@ -267,8 +268,9 @@ def score(case: Case, image: np.ndarray) -> dict[str, float]:
 def _dip(case: Case, cfg: BenchConfig) -> dict[str, Any]:
     from .. import api
 
-    common = dict(preset=cfg.preset, net=cfg.net, num_iter=cfg.num_iter, seed=cfg.seed, device=cfg.device,
-                  precision=cfg.precision, threads=cfg.threads, stop=cfg.stop, reference=case.reference)
+    common = dict(preset=cfg.preset, net=cfg.net, num_iter=cfg.num_iter, lr=cfg.lr, seed=cfg.seed,
+                  device=cfg.device, precision=cfg.precision, threads=cfg.threads, stop=cfg.stop,
+                  reference=case.reference)
     if case.task == "denoise" and case.denoise_args:
         r = api.denoise(case.corrupted, **case.denoise_args, **common)  # type: ignore[arg-type]
     elif case.task == "denoise":
@@ -293,6 +295,7 @@ def _dip(case: Case, cfg: BenchConfig) -> dict[str, Any]:
         "device": r.device,
         "threads": r.threads,
         "data_term": r.config.get("loss"),
+        "lr": r.config["fit"]["lr"],
         "history": r.fit.history,
     })
     return out
@@ -445,8 +448,9 @@ def to_markdown(result: dict[str, Any], *, command: str = "") -> str:
     first = rows[0]["deepprior"] if rows else {}
     lines.append(
         f"Settings: preset `{first.get('preset')}`, net `{first.get('net')}`, crop {cfg['crop'] or 'full size'}, "
-        f"stop rule `{cfg['stop']}`, seed {cfg['seed']}, precision {first.get('precision')}, device "
-        f"{first.get('device')}, {first.get('threads')} threads; deepprior {meta['deepprior']} at commit "
+        f"stop rule `{cfg['stop']}`, lr {first.get('lr', '?')}, seed {cfg['seed']}, precision "
+        f"{first.get('precision')}, device {first.get('device')}, {first.get('threads')} threads; "
+        f"deepprior {meta['deepprior']} at commit "
         f"{meta['commit']}{' (dirty)' if meta['dirty'] else ''}, torch {meta['torch']}, {meta['date']}. "
         "PSNR in dB (SSIM in brackets); 'oracle peak' is the best PSNR along the run, chosen with the ground "
         "truth (sampled every 10 iterations): an upper bound for a stopping rule, not a result."

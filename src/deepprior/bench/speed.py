@@ -28,6 +28,7 @@ class SpeedCase:
     label: str
     preset: str
     precision: str = "auto"
+    compile: bool = False
 
 
 DEFAULT_CASES = (
@@ -35,6 +36,10 @@ DEFAULT_CASES = (
     SpeedCase("paper bf16", "paper", "bf16"),
     SpeedCase("fast", "fast", "auto"),
 )
+
+#: ``fast`` through ``torch.compile`` (``deepprior bench speed --compile``): its first iteration, which
+#: compiles, is reported apart.
+COMPILED_CASE = SpeedCase("fast + torch.compile", "fast", "auto", compile=True)
 
 
 class _Timer(Callback):
@@ -56,7 +61,7 @@ def _build(case: SpeedCase, size: int, channels: int, device: torch.device, iter
 
     preset = resolve_preset(case.preset, TaskInfo(task="denoise", sigma=25))
     precision = resolve_precision(case.precision, preset.precision, device)
-    cfg: FitConfig = preset.fit.updated(num_iter=iters, precision=precision)
+    cfg: FitConfig = preset.fit.updated(num_iter=iters, precision=precision, compile=case.compile or None)
     torch.manual_seed(seed)
     net = get_entry(preset.net).builder(cfg.input_depth, channels, preset.net_config)
     y = torch.rand((1, channels, size, size), generator=torch.Generator().manual_seed(seed))
@@ -81,6 +86,7 @@ def time_cases(
     dev = resolve_device(device)
     samples: dict[str, list[float]] = {c.label: [] for c in cases}
     precisions: dict[str, str] = {}
+    first: dict[str, list[float]] = {c.label: [] for c in cases}
     for _ in range(rounds):
         for case in cases:
             fitter = _build(case, size, channels, dev, warmup + repeats, seed)
@@ -92,6 +98,7 @@ def time_cases(
                 torch.cuda.synchronize()
             steps = [b - a for a, b in zip(timer.stamps[:-1], timer.stamps[1:], strict=True)]
             samples[case.label].extend(steps[warmup:])
+            first[case.label].append(steps[0])
             echo(f"{case.label:<26} {statistics.median(steps[warmup:]):.3f} s/iteration")
     ref = cases[0].label
     ref_median = statistics.median(samples[ref])
@@ -102,6 +109,7 @@ def time_cases(
         rows.append({
             "label": case.label, "preset": case.preset, "precision": precisions[case.label],
             "median_s": round(med, 4), "min_s": round(min(s), 4), "max_s": round(max(s), 4), "n": len(s),
+            "first_iteration_s": round(max(first[case.label]), 2),
             "ratio_to_reference": round(med / ref_median, 3),
         })
     return {"size": size, "channels": channels, "device": str(dev), "threads": torch.get_num_threads(),
@@ -114,13 +122,15 @@ def speed_markdown(result: dict[str, Any], *, command: str = "") -> str:
         f"threads; median of {result['repeats'] * result['rounds']} timed iterations after {result['warmup']} "
         "warm-up, configurations interleaved in one run.",
         "",
-        "| configuration | precision | s / iteration (median) | min - max | ratio to paper fp32 |",
-        "|---|---|---|---|---|",
+        "| configuration | precision | s / iteration (median) | min - max | ratio to paper fp32 | first "
+        "iteration (s, slowest round) |",
+        "|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
+        first = r.get("first_iteration_s")
         lines.append(
             f"| {r['label']} | {r['precision']} | {r['median_s']:.3f} | {r['min_s']:.3f} - {r['max_s']:.3f} | "
-            f"{r['ratio_to_reference']:.2f}x |"
+            f"{r['ratio_to_reference']:.2f}x | {'—' if first is None else f'{first:.1f}'} |"
         )
     if command:
         lines += ["", f"Command: `{command}`"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,6 +183,10 @@ class Fitter:
                 generator=cpu_gen,
             ).to(self.device)
         self.z = z.contiguous(memory_format=torch.channels_last) if config.channels_last else z
+        #: what runs the network in the loop: the module itself, or its compiled form (same parameters)
+        self.forward: Callable[[torch.Tensor], torch.Tensor] = (
+            torch.compile(self.net) if config.compile else self.net  # type: ignore[assignment]
+        )
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.guard_restores = 0
         self._scaler: Any = None
@@ -268,7 +272,7 @@ class Fitter:
             self.optimizer.zero_grad(set_to_none=True)
             z, z_base = self._perturbed_input(z_base, 1.0 if phase is None else phase.noise_scale)
             with self.autocast():
-                out = self.net(z)
+                out = self.forward(z)
             out = out.float()
             pred = self.operator(out)
             loss = self.loss(pred, self.y, self.weights)
