@@ -29,7 +29,7 @@ from deepprior.fit import make_stop_rule
 from deepprior.fit.loop import Callback, FitResult, Fitter, StepState
 from deepprior.fit.stopping import AUTO
 
-CONDITIONS = {"gaussian-50": ("gaussian", {"sigma": 50.0}), "poisson-30": ("poisson", {"peak": 30.0}),
+CONDITIONS = {"gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gaussian", {"sigma": 50.0}), "poisson-30": ("poisson", {"peak": 30.0}),
               "salt-pepper-0.1": ("salt-pepper", {"amount": 0.1}), "speckle-0.2": ("speckle", {"sigma": 0.2})}
 RULES = ("mns-adaptive", "mns-static", "wmv")
 
@@ -69,6 +69,7 @@ def main() -> None:
     ap.add_argument("--conditions", nargs="+", default=list(CONDITIONS))
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's)")
     ap.add_argument("--json", type=Path, required=True)
     ap.add_argument("--markdown", type=Path)
     args = ap.parse_args()
@@ -86,7 +87,7 @@ def main() -> None:
             observers = [Observer(rule, make_stop_rule(rule, sigma=sigma, num_iter=1500, task="denoise"))
                          for rule in RULES]
             r = api.denoise(noisy, noise=noise, stop="none", reference=clean, threads=args.threads,
-                            callbacks=observers, **level)
+                            lr=args.lr, callbacks=observers, **level)
             hist = [h for h in r.fit.history if h["psnr"] is not None]
             best = max(hist, key=lambda h: h["psnr"])
             final = hist[-1]
@@ -99,7 +100,8 @@ def main() -> None:
             rules["none"] = {"ran": r.fit.iterations, "returned_at": final["iteration"], "psnr": final["psnr"]}
             row = {"image": name, "condition": cond, "input_psnr": r.input_psnr, "cap": r.fit.iterations,
                    "oracle_psnr": best["psnr"], "oracle_iteration": best["iteration"], "rules": rules,
-                   "auto": AUTO["denoise"], "loss": r.config["loss"], "seconds": round(r.fit.seconds, 1)}
+                   "auto": AUTO["denoise"], "loss": r.config["loss"], "lr": r.config["fit"]["lr"], "seconds": round(r.fit.seconds, 1),
+                   "history": r.fit.history}
             rows.append(row)
             print(f"{cond:16s} {name:8s} oracle {best['psnr']:.2f} @ {best['iteration']}; " + ", ".join(
                 f"{k} {v['psnr']:.2f} @ {v['returned_at']}" for k, v in rules.items()), flush=True)
