@@ -331,7 +331,7 @@ def lr_section() -> str:
         "| lr | @ 500 | @ 1000 | @ 1500 |",
         "|---|---|---|---|",
     ]
-    for lr, r in sorted(d["runs"].items(), key=lambda kv: -kv[1]["lr"]):
+    for r in sorted(d["runs"].values(), key=lambda v: -v["lr"]):
         at = r["at"]
         lines.append(f"| {r['lr']:g} | {at.get('500', float('nan')):.2f} | {at.get('1000', float('nan')):.2f} | "
                      + (f"{at['1500']:.2f}" if "1500" in at else "—") + " |")
@@ -344,7 +344,8 @@ def lr_section() -> str:
         "on the mean of the 9 sigma-25 crops with `--stop auto` (29.50 against 29.62, table below) for 14 % "
         "fewer iterations (796 against 930); on a 256 crop of kodim03 (project noise sigma 25, 1500 iterations) "
         "its best was 30.21 against 30.07 with lr 0.01 (the lr 0.01 run's file was not kept: `benchmarks/"
-        "stop_eval.py --crop 256 --conditions gaussian-25 --images kodim03 --lr 0.01 --threads 1`). Hence `fast` denoises with lr 0.003 since this "
+        "stop_eval.py --crop 256 --conditions gaussian-25 --images kodim03 --lr 0.01 --threads 1`). Hence `fast` "
+        "denoises with lr 0.003 since this "
         "measurement; the denoising tables above were run with lr 0.01 (their settings line names the commit).",
         "",
         "Commands: " + d["meta"]["command"] + "; runs " + ", ".join(
@@ -405,8 +406,17 @@ def main() -> None:
             "Memory: tiled fits", ["tiling_memory.txt"],
             "Peak resident memory (`/usr/bin/time -v`) of `deepprior denoise --tile 256 --iters 2 --stop none` "
             "(preset `fast`) on two sizes of the same photograph. Command: `bash benchmarks/tiling_memory.sh`. "
-            "Untiled fits, measured with 2 iterations (`fast` / `paper`): 576 / 873 MB at 256x256 and 1039 / 2278 MB "
-            "at 512x512, i.e. about 420 MB plus 37 (fast) to 56 (paper) bytes per pixel per network channel.",
+            "Untiled fits follow below (`benchmarks/results/untiled_memory.txt`).",
+        ),
+        files_section(
+            "Memory: untiled fits, and how it grows with size", ["untiled_memory.txt"],
+            "Peak resident memory of a 2-iteration untiled fit (`benchmarks/untiled_memory.py SIZE PRESET`, automatic "
+            "tiling kept off): it grows linearly with the pixel count, about 2.4 kB per pixel for `fast` (64 "
+            "channels, bfloat16: 38 bytes per pixel per channel) and 7 kB for `paper` (128 channels, float32: 56 "
+            "per pixel per channel) above a fixed ~0.4 GB. At 512x512: 1.1 GB (`fast`) and 2.3 GB (`paper`); at "
+            "2048x2048: 10.8 GB (`fast`) and about 30 GB by the same line for `paper`, which does not fit this "
+            "24 GB machine. With the default budget (half the machine's memory) a 2048x2048 fit is tiled "
+            "automatically and peaked at 2.5 GB.",
         ),
         files_section(
             "Seams of the default tiling", ["seam_1024.json"],

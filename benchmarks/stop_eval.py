@@ -29,7 +29,8 @@ from deepprior.fit import make_stop_rule
 from deepprior.fit.loop import Callback, FitResult, Fitter, StepState
 from deepprior.fit.stopping import AUTO
 
-CONDITIONS = {"gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gaussian", {"sigma": 50.0}), "poisson-30": ("poisson", {"peak": 30.0}),
+CONDITIONS = {"gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gaussian", {"sigma": 50.0}),
+              "poisson-30": ("poisson", {"peak": 30.0}),
               "salt-pepper-0.1": ("salt-pepper", {"amount": 0.1}), "speckle-0.2": ("speckle", {"sigma": 0.2})}
 RULES = ("mns-adaptive", "mns-static", "wmv")
 
@@ -100,7 +101,8 @@ def main() -> None:
             rules["none"] = {"ran": r.fit.iterations, "returned_at": final["iteration"], "psnr": final["psnr"]}
             row = {"image": name, "condition": cond, "input_psnr": r.input_psnr, "cap": r.fit.iterations,
                    "oracle_psnr": best["psnr"], "oracle_iteration": best["iteration"], "rules": rules,
-                   "auto": AUTO["denoise"], "loss": r.config["loss"], "lr": r.config["fit"]["lr"], "seconds": round(r.fit.seconds, 1),
+                   "auto": AUTO["denoise"], "loss": r.config["loss"], "lr": r.config["fit"]["lr"],
+                   "seconds": round(r.fit.seconds, 1),
                    "history": r.fit.history}
             rows.append(row)
             print(f"{cond:16s} {name:8s} oracle {best['psnr']:.2f} @ {best['iteration']}; " + ", ".join(

@@ -1,6 +1,9 @@
 """Peak resident memory of an untiled fit (2 iterations) for a given size and preset.
 
-    for s in 256 512; do for p in fast paper; do .venv/bin/python benchmarks/untiled_memory.py $s $p; done; done
+Automatic tiling is kept off (a memory budget of 64 GB), so the figure is the whole image's fit.
+
+    for s in 256 512 1024 2048; do .venv/bin/python benchmarks/untiled_memory.py $s fast; done
+    for s in 256 512 1024; do .venv/bin/python benchmarks/untiled_memory.py $s paper; done
 """
 
 from __future__ import annotations
@@ -14,5 +17,6 @@ import deepprior
 
 size, preset = int(sys.argv[1]), sys.argv[2]
 img = (np.random.default_rng(0).random((size, size, 3)) * 255).astype(np.uint8)
-deepprior.denoise(img, num_iter=2, preset=preset, threads=1, stop="none")
+r = deepprior.denoise(img, num_iter=2, preset=preset, threads=1, stop="none", max_memory="64GB")
+assert r.config["tiling"] is None, r.config["tiling"]  # untiled
 print(size, preset, f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
