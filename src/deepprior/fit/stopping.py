@@ -274,11 +274,12 @@ class MethodNoise(StopRule):
     need not be consecutive. The fit stops at the ``hits``-th hit and returns the averaged image then.
 
     The wait after the first hit scales with the image: small images are fitted in fewer iterations, and
-    their peak comes sooner after the first hit. For a measurement of ``H x W`` pixels the checks come every
-    ``min(check_every, max(1, round(check_every * (sqrt(H W) / 128) ** 0.5)))`` iterations, so the 25 hits
-    take 250 iterations at 128x128 and above (where it was measured) and 125 at 32x32, where 250 overshot
-    the peak (docs/benchmarks.md, "Noise models"; a wait proportional to the side, 50 iterations, stopped
-    the blind runs at 32x32 0.4 dB lower on average, before their peak).
+    their peak comes sooner after the first hit; large ones later. For a measurement of ``H x W`` pixels the
+    checks come every ``max(1, round(check_every * (sqrt(H W) / 128) ** 0.5))`` iterations, so the 25 hits
+    take 250 iterations at 128x128 (where it was measured first), 125 at 32x32, where 250 overshot the peak
+    (docs/benchmarks.md, "Noise models"; a wait proportional to the side, 50 iterations, stopped the blind
+    runs at 32x32 0.4 dB lower on average, before their peak), and 350 at 256x256, where 250 stopped 0.5-0.9
+    dB before the peak (sigma 25; docs/benchmarks.md, "Stopping on 256x256 crops"); 500 at 512x512.
 
     ``static``: the threshold is fixed (``threshold``, on the 0-255 scale; the PG-DIP thesis used 24.45
     at sigma 25). ``adaptive``: the threshold is the expected RMS of the noise after clipping to [0, 1],
@@ -316,7 +317,7 @@ class MethodNoise(StopRule):
         self._every = self.check_every
         self._phase = 0
         side = math.sqrt(fitter.y.shape[-2] * fitter.y.shape[-1])
-        self._pace = min(self.check_every, max(1, round(self.check_every * math.sqrt(side / 128))))
+        self._pace = max(1, round(self.check_every * math.sqrt(side / 128)))
         self.last_stat = math.nan
         self.last_threshold = math.nan
         # The expected residual: a given Gaussian sigma first, then the data term's own noise model
