@@ -16,20 +16,12 @@ import argparse
 import json
 from pathlib import Path
 
-from common import DATA
+from common import DATA, paper_s_per_iter
 from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
 
 REF_ITERS = 1800
 IMAGES = ["F16", "baboon", "hill", "kodim01", "kodim02", "kodim03", "kodim12", "lena", "peppers"]
-
-
-def reference_s_per_iter(noisy, threads):  # type: ignore[no-untyped-def]
-    """Seconds per iteration of the paper configuration in float32 (10 iterations after 3 of warm-up)."""
-    common = {"sigma": 25, "preset": "paper", "precision": "fp32", "stop": "none", "threads": threads}
-    short = api.denoise(noisy, num_iter=3, **common).fit.seconds
-    long = api.denoise(noisy, num_iter=13, **common).fit.seconds
-    return (long - short) / 10
 
 
 def main() -> None:
@@ -48,9 +40,9 @@ def main() -> None:
             continue
         noisy = io.load_image(root / f"{name}_noisy.png").pixels
         gt = io.load_image(root / f"{name}_GT.png").pixels
-        before = reference_s_per_iter(noisy, args.threads)
+        before = paper_s_per_iter(noisy, args.threads)
         r = api.denoise(noisy, reference=gt, threads=args.threads, **({} if args.blind else {"sigma": 25}))
-        after = reference_s_per_iter(noisy, args.threads)
+        after = paper_s_per_iter(noisy, args.threads)
         ref_s = (before + after) / 2
         best = max((h for h in r.fit.history if h["psnr"] is not None), key=lambda h: h["psnr"])
         rows.append({"image": name, "size": list(noisy.shape[:2]), "psnr": r.psnr, "ssim": r.ssim,

@@ -18,18 +18,11 @@ import argparse
 import json
 from pathlib import Path
 
+from common import paper_s_per_iter
 from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
 
 REF_ITERS, REF_PSNR = 1000, 30.54
-
-
-def per_iteration(noisy, gt, threads) -> float:  # type: ignore[no-untyped-def]
-    """Seconds per iteration of the paper configuration in float32 (10 iterations after 3 of warm-up)."""
-    common = {"sigma": 25, "preset": "paper", "precision": "fp32", "stop": "none", "threads": threads}
-    short = api.denoise(noisy, num_iter=3, **common).fit.seconds
-    long = api.denoise(noisy, num_iter=13, **common).fit.seconds
-    return (long - short) / 10
 
 
 def main() -> None:
@@ -41,7 +34,7 @@ def main() -> None:
     root = args.data / "dip-paper/denoising/sigma25"
     noisy = io.load_image(root / "F16_noisy.png").pixels[128:384, 128:384]
     gt = io.load_image(root / "F16_GT.png").pixels[128:384, 128:384]
-    ref_before = per_iteration(noisy, gt, args.threads)
+    ref_before = paper_s_per_iter(noisy, args.threads)
     runs = {}
     for label, kw in (("default (blind)", {}), ("--sigma 25", {"sigma": 25})):
         r = api.denoise(noisy, reference=gt, threads=args.threads, **kw)
@@ -53,7 +46,7 @@ def main() -> None:
                                                                    "seconds": reach["seconds"]},
                        "history": r.fit.history}
         print(label, f"{r.psnr:.2f} dB at {r.fit.iterations} it, {r.fit.seconds:.0f} s", flush=True)
-    ref_after = per_iteration(noisy, gt, args.threads)
+    ref_after = paper_s_per_iter(noisy, args.threads)
     ref_s = (ref_before + ref_after) / 2
     ref_time = REF_ITERS * ref_s
     for run in runs.values():
