@@ -372,6 +372,30 @@ def speed_section() -> str:
     return "\n".join(lines)
 
 
+def full_size_section() -> str:
+    path = RESULTS / "full_size_sigma25.json"
+    if not path.exists():
+        return ""
+    rows = json.loads(path.read_text())["rows"]
+    lines = [
+        "## Full size, sigma 25 (issue #6)",
+        "",
+        "The default `deepprior denoise --sigma 25` (`fast`, automatic stop) on the paper's full-size noisy "
+        "images; the ratio is its time over 1800 iterations of the paper configuration in float32, timed in the "
+        f"same run on the same image. {len(rows)} of 9 images so far.",
+        "",
+        "| image | PSNR | iterations | stop | seconds | reference s / iteration | ratio | oracle peak (iteration) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['image']} | {r['psnr']:.2f} | {r['iterations']} | {r['stop']['name']} | "
+                     f"{r['seconds']:.0f} | {sum(r['reference_s_per_iter']) / 2:.2f} | {r['ratio_to_reference']:.3f} | "
+                     f"{r['oracle_psnr']:.2f} ({r['oracle_iteration']}) |")
+    lines += ["", "Command: `.venv/bin/python benchmarks/full_size.py --images F16 --threads 1 --json "
+              "benchmarks/results/full_size_sigma25.json` (one thread, another job on the other core).", ""]
+    return "\n".join(lines)
+
+
 def lr_section() -> str:
     path = RESULTS / "lr_study_f16_256.json"
     if not path.exists():
@@ -457,6 +481,7 @@ def main() -> None:
         noise_section(),
         priors_section(),
         speed_section(),
+        full_size_section(),
         lr_section(),
         files_section(
             "Memory: tiled fits", ["tiling_memory.txt"],
