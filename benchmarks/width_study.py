@@ -1,0 +1,56 @@
+"""Network width against speed of convergence (issue #6): the `fast` skip network with fewer channels.
+
+Runs `fast` (bfloat16, channels-last) with every level's down/up channels set to each width (skip channels
+stay 4) on the reference F16 crop of issue #6 (256x256, x and y from 128 to 384 of the paper's sigma-25
+noisy image), `--sigma 25 --stop none`, and records the averaged output's PSNR every 10 iterations (the
+ground truth only scores). The width is swapped in through ``deepprior.presets.FAST_NET``, which the
+`fast` preset reads when it is resolved.
+
+    .venv/bin/python benchmarks/width_study.py --widths 32 --lr 0.003 --iters 2000 --threads 1 --json OUT.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from common import DATA
+from deepprior import api, io, presets
+from deepprior.bench.harness import BenchConfig, metadata
+from deepprior.nets import SkipConfig
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--image", default="F16")
+    ap.add_argument("--widths", type=int, nargs="+", default=[32, 48])
+    ap.add_argument("--lr", type=float, default=presets.FAST_DENOISE_LR)
+    ap.add_argument("--iters", type=int, default=1500)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--json", type=Path, required=True)
+    args = ap.parse_args()
+    root = args.data / "dip-paper/denoising/sigma25"
+    noisy = io.load_image(root / f"{args.image}_noisy.png").pixels[128:384, 128:384]
+    gt = io.load_image(root / f"{args.image}_GT.png").pixels[128:384, 128:384]
+    runs = {}
+    if args.json.exists():
+        runs = json.loads(args.json.read_text())["runs"]
+    for width in args.widths:
+        presets.FAST_NET = SkipConfig(channels_down=(width,) * 5, channels_up=(width,) * 5, channels_skip=(4,) * 5)
+        r = api.denoise(noisy, sigma=25, reference=gt, preset="fast", lr=args.lr, num_iter=args.iters,
+                        stop="none", threads=args.threads)
+        best = max(r.fit.history, key=lambda h: h["psnr"])
+        key = f"w{width}-lr{args.lr}"
+        runs[key] = {"width": width, "lr": args.lr, "final_psnr": r.psnr, "seconds": r.fit.seconds,
+                     "best": {"iteration": best["iteration"], "psnr": best["psnr"]}, "history": r.fit.history}
+        print(f"width {width} lr {args.lr}: final {r.psnr:.2f} dB, best {best['psnr']:.2f} at {best['iteration']}, "
+              f"{r.fit.seconds:.0f} s", flush=True)
+        out = {"meta": {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/width_study.py",
+                        "args": {k: str(v) for k, v in vars(args).items()}}, "runs": runs}
+        io.write_bytes_atomic(args.json, json.dumps(out, indent=1).encode())
+
+
+if __name__ == "__main__":
+    main()
