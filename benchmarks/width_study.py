@@ -3,8 +3,8 @@
 Runs `fast` (bfloat16, channels-last) with every level's down/up channels set to each width (skip channels
 stay 4) on the reference F16 crop of issue #6 (256x256, x and y from 128 to 384 of the paper's sigma-25
 noisy image), `--sigma 25 --stop none`, and records the averaged output's PSNR every 10 iterations (the
-ground truth only scores). The width is swapped in through ``deepprior.presets.FAST_NET``, which the
-`fast` preset reads when it is resolved.
+ground truth only scores). The width (64 until this study, then 48) is swapped in through
+``deepprior.presets.FAST_DENOISE_NET``, which the `fast` preset reads when it is resolved.
 
     .venv/bin/python benchmarks/width_study.py --widths 32 --lr 0.003 --iters 2000 --threads 1 --json OUT.json
 """
@@ -38,7 +38,8 @@ def main() -> None:
     if args.json.exists():
         runs = json.loads(args.json.read_text())["runs"]
     for width in args.widths:
-        presets.FAST_NET = SkipConfig(channels_down=(width,) * 5, channels_up=(width,) * 5, channels_skip=(4,) * 5)
+        net = SkipConfig(channels_down=(width,) * 5, channels_up=(width,) * 5, channels_skip=(4,) * 5)
+        presets.FAST_DENOISE_NET = net
         r = api.denoise(noisy, sigma=25, reference=gt, preset="fast", lr=args.lr, num_iter=args.iters,
                         stop="none", threads=args.threads)
         best = max(r.fit.history, key=lambda h: h["psnr"])
