@@ -134,7 +134,8 @@ FAST_DENOISE_LR = 0.003
 #: (lr 0.003, one thread) 48 channels reached 30.54 dB at iteration 1310 (64: 1240, 32: 1900; 32 barely
 #: moved with lr 0.006 or 0.01: 1900, 1870) and peaked at 30.88 (iteration 1790); alone on this CPU an
 #: iteration at 256x256 took 0.22 s (64: 0.34, 32: 0.17), so 48 channels reach that quality in about
-#: two thirds of the time of 64 and 0.9x that of 32 (docs/benchmarks.md, "Network width").
+#: two thirds of the time of 64 and in about the time of 32 (a tie within this machine's noise), and peak
+#: higher than 32 (30.66 within 2000 iterations) (docs/benchmarks.md, "Network width").
 FAST_DENOISE_NET = SkipConfig(channels_down=(48,) * 5, channels_up=(48,) * 5, channels_skip=(4,) * 5)
 
 #: The fixed iteration count of ``fast`` in denoising: the paper's 3000. With the default automatic stop it
