@@ -53,18 +53,21 @@ def main() -> None:
     ap.add_argument("--crop", type=int, required=True)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--waits", type=float, nargs="+", default=list(WAITS),
+                    help="wait multipliers (x1: 24 checks 10 iterations apart after the first hit)")
     args = ap.parse_args()
+    waits = tuple(args.waits)
     rows = json.loads(args.results.read_text())["rows"]
     root = args.data / "dip-paper/denoising/sigma25"
     lines = ["| condition | images | " + " | ".join(f"wait x{w:.2g} ({round(240 * w + 10)} it): gap / iterations"
-                                                for w in WAITS) + " |", "|---|---|" + "---|" * len(WAITS)]
+                                                for w in waits) + " |", "|---|---|" + "---|" * len(waits)]
     for cond in sorted({r["condition"] for r in rows}):
         if not cond.startswith("gaussian-"):
             continue
         sigma = float(cond.split("-")[1])
         sel = [r for r in rows if r["condition"] == cond and "history" in r]
         cells = []
-        for w in WAITS:
+        for w in waits:
             gaps, its = [], []
             for r in sel:
                 gt = centre_crop(io.load_image(root / f"{r['image']}_GT.png").pixels, args.crop)
