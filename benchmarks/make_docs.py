@@ -16,6 +16,11 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 SECTIONS = [
     ("Speed: per-iteration time against the paper configuration", "speed_512.md", None),
+    ("Speed: the 48-channel `fast`, one thread", "speed_512_w48.md",
+     "The same benchmark after `fast` moved to 48 channels in denoising (see \"Network width\"), one thread, "
+     "with a 256x256 stopping evaluation running on each core beside it (so all three configurations ran "
+     "slower than alone, alike): `fast` is 0.12x the paper configuration in float32 per iteration at "
+     "512x512 (64 channels: 0.19x with one thread, 0.17x with two, below)."),
     ("Speed: torch.compile, one thread", "speed_512_compile.md",
      "The same benchmark with `fast` also run through `torch.compile` (TorchInductor; the fit setting "
      "`FitConfig.compile`), one thread while a full-size fit ran on the other core. Compiled iterations were "
