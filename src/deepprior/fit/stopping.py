@@ -274,12 +274,15 @@ class MethodNoise(StopRule):
     need not be consecutive. The fit stops at the ``hits``-th hit and returns the averaged image then.
 
     The wait after the first hit scales with the image: small images are fitted in fewer iterations, and
-    their peak comes sooner after the first hit; large ones later. For a measurement of ``H x W`` pixels the
-    checks come every ``max(1, round(check_every * (sqrt(H W) / 128) ** 0.5))`` iterations, so the 25 hits
-    take 250 iterations at 128x128 (where it was measured first), 125 at 32x32, where 250 overshot the peak
+    their peak comes sooner after the first hit; large ones later (:meth:`pace`). Up to 128x128 the checks
+    after the first hit come every ``round(check_every * sqrt(side / 128))`` iterations, so the 25 hits take
+    250 iterations at 128x128 (where it was measured first) and 125 at 32x32, where 250 overshot the peak
     (docs/benchmarks.md, "Noise models"; a wait proportional to the side, 50 iterations, stopped the blind
-    runs at 32x32 0.4 dB lower on average, before their peak), and 350 at 256x256, where 250 stopped 0.5-0.9
-    dB before the peak (sigma 25; docs/benchmarks.md, "Stopping on 256x256 crops"); 500 at 512x512.
+    runs at 32x32 0.4 dB lower on average, before their peak). Above 128 the pace grows with the side itself,
+    up to 512: 480 iterations of wait at 256x256 and 960 at 512x512 and larger. On 256x256 crops the peak
+    came 620-890 iterations after the first hit (sigma 25 and 50, 64 channels; 770 on F16 with 48), and
+    replaying these fits, a wait of 250 stopped 0.39 / 0.87 dB below the peak (sigma 25 / 50), 350 (the
+    square root) 0.25 / 0.55 dB, 480 0.11 / 0.24 dB (docs/benchmarks.md, "Stopping on 256x256 crops").
 
     ``static``: the threshold is fixed (``threshold``, on the 0-255 scale; the PG-DIP thesis used 24.45
     at sigma 25). ``adaptive``: the threshold is the expected RMS of the noise after clipping to [0, 1],
@@ -317,7 +320,7 @@ class MethodNoise(StopRule):
         self._every = self.check_every
         self._phase = 0
         side = math.sqrt(fitter.y.shape[-2] * fitter.y.shape[-1])
-        self._pace = max(1, round(self.check_every * math.sqrt(side / 128)))
+        self._pace = self.pace(side, self.check_every)
         self.last_stat = math.nan
         self.last_threshold = math.nan
         # The expected residual: a given Gaussian sigma first, then the data term's own noise model
@@ -339,6 +342,15 @@ class MethodNoise(StopRule):
                 self._static = 0.978 * self._rms(self._expected(fitter.y.clamp(0, 1)), fitter.weights)
             else:
                 self._static = 0.978 * sigma * 255.0
+
+    @staticmethod
+    def pace(side: float, check_every: int = 10) -> int:
+        """Iterations between checks after the first hit for an image of ``side`` (the geometric mean of
+        height and width): ``check_every`` times ``sqrt(side / 128)`` up to 128 pixels, ``side / 128`` above,
+        at most 4 times (512 pixels and more).
+        """
+        scale = math.sqrt(side / 128) if side <= 128 else min(side, 512.0) / 128
+        return max(1, round(check_every * scale))
 
     def _expected(self, x: torch.Tensor) -> torch.Tensor:
         e2 = self._model(x) if self._model is not None else None
