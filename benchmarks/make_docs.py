@@ -85,6 +85,20 @@ def presets_section() -> str:
               f"{meta['cpu_count']} CPUs. The first F16 `fast` row ran with 2 threads, the others with one while other "
               "runs shared the machine, so seconds are not comparable across rows (the side-by-side speed ratio is "
               "in the Speed section). Commands: the docstring of `benchmarks/presets_crop.py`.", ""]
+    w48 = RESULTS / "presets_crop128_w48.json"
+    if w48.exists():
+        d48 = json.loads(w48.read_text())
+        lines += ["### The same with the 48-channel `fast` and the method-noise check every 10 iterations", "",
+                  "| image | preset | stop | iterations | PSNR | SSIM | seconds | s / iteration | precision |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in d48["rows"]:
+            lines.append(f"| {r['image']} | {r['preset']} | {r['stop']} | {r['iterations']} | {r['psnr']:.2f} | "
+                         f"{r['ssim']:.3f} | {r['seconds']:.0f} | {r['s_per_iter']:.3f} | {r['precision']} |")
+        m = d48["meta"]
+        lines += ["", f"deepprior {m['deepprior']} at {m['commit']}, one thread, two 256x256 stopping evaluations "
+                  "running beside it. Command: `.venv/bin/python benchmarks/presets_crop.py --data ../shared/data "
+                  "--crop 128 --images F16 hill --presets fast paper --threads 1 --stop mns-adaptive --json "
+                  "benchmarks/results/presets_crop128_w48.json`.", ""]
     return "\n".join(lines)
 
 
