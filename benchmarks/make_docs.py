@@ -206,6 +206,39 @@ def stopping_section() -> str:
                 "levels at this size: the fixed 1500 iterations are barely enough to reach the peak at 256x256.",
                 "",
             ]
+    w48 = [RESULTS / "stop_eval_w48_crop256.json", RESULTS / "stop_eval_w48_crop256_s50.json"]
+    if all(p.exists() for p in w48):
+        import sys
+
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from stop_eval import to_markdown
+
+        rows = [r for p in w48 for r in json.loads(p.read_text())["rows"]]
+        lines += [
+            "### Stopping on 256x256 crops: the 48-channel `fast`, 3000 iterations",
+            "",
+            "The same evaluation after `fast` moved to 48 channels and the paper's 3000 iterations as its fixed "
+            f"count (lr 0.003); {len(rows)} fits so far. The observers ran with the square-root wait (14 "
+            "iterations between checks after the first hit at 256x256, 336 in all); the wait now grows with the "
+            "side (20, 480 in all), replayed below.",
+            "",
+            to_markdown(rows).strip(),
+            "",
+            "Commands: `.venv/bin/python benchmarks/stop_eval.py --crop 256 --conditions gaussian-25 --images F16 "
+            "baboon kodim03 peppers hill --threads 1 --json benchmarks/results/stop_eval_w48_crop256.json` and the "
+            "same with `--conditions gaussian-50 --json benchmarks/results/stop_eval_w48_crop256_s50.json`, side "
+            "by side, one thread each.",
+            "",
+        ]
+        for name in ("replay_mns_w48_crop256.md", "replay_mns_w48_crop256_s50.md"):
+            if (RESULTS / name).exists():
+                lines += [(RESULTS / name).read_text().strip(), ""]
+        lines += [
+            "Replays: `.venv/bin/python benchmarks/replay_mns.py benchmarks/results/stop_eval_w48_crop256.json "
+            "--crop 256 --waits 1.4 2 3 4 --markdown benchmarks/results/replay_mns_w48_crop256.md`, and the same "
+            "for the `_s50` file. x1.4 is the wait the observers ran with, x2 the one `auto` uses now.",
+            "",
+        ]
     lines += [
         "### Replay: the check interval",
         "",

@@ -278,11 +278,14 @@ class MethodNoise(StopRule):
     after the first hit come every ``round(check_every * sqrt(side / 128))`` iterations, so the 25 hits take
     250 iterations at 128x128 (where it was measured first) and 125 at 32x32, where 250 overshot the peak
     (docs/benchmarks.md, "Noise models"; a wait proportional to the side, 50 iterations, stopped the blind
-    runs at 32x32 0.4 dB lower on average, before their peak). Above 128 the pace grows with the side itself,
-    up to 512: 480 iterations of wait at 256x256 and 960 at 512x512 and larger. On 256x256 crops the peak
-    came 620-890 iterations after the first hit (sigma 25 and 50, 64 channels; 770 on F16 with 48), and
-    replaying these fits, a wait of 250 stopped 0.39 / 0.87 dB below the peak (sigma 25 / 50), 350 (the
-    square root) 0.25 / 0.55 dB, 480 0.11 / 0.24 dB (docs/benchmarks.md, "Stopping on 256x256 crops").
+    runs at 32x32 0.4 dB lower on average, before their peak). Above 128 the pace triples with each doubling
+    of the side, up to 6 times: 720 iterations of wait at 256x256, 1440 from about 400x400 on. On 256x256
+    crops the peak came 420-1090 iterations after the first hit (sigma 25 and 50, 48 and 64 channels; the
+    textured baboon: 420), and replaying these fits, a wait of 250 stopped 0.39 / 0.87 dB below the peak
+    (sigma 25 / 50, 64 channels), 480 0.11 / 0.24 dB, 720 0.03 / 0.02 dB (48 channels, sigma 25, three
+    images: 480 0.23 dB, 720 0.08 dB) (docs/benchmarks.md, "Stopping on 256x256 crops"). A replay underrates
+    the online rule's haste: its threshold comes from the ground truth, the online one from the averaged
+    output, which crossed 80-240 iterations sooner.
 
     ``static``: the threshold is fixed (``threshold``, on the 0-255 scale; the PG-DIP thesis used 24.45
     at sigma 25). ``adaptive``: the threshold is the expected RMS of the noise after clipping to [0, 1],
@@ -346,10 +349,10 @@ class MethodNoise(StopRule):
     @staticmethod
     def pace(side: float, check_every: int = 10) -> int:
         """Iterations between checks after the first hit for an image of ``side`` (the geometric mean of
-        height and width): ``check_every`` times ``sqrt(side / 128)`` up to 128 pixels, ``side / 128`` above,
-        at most 4 times (512 pixels and more).
+        height and width): ``check_every`` times ``sqrt(side / 128)`` up to 128 pixels; above, 3 times more
+        for each doubling of the side (``(side / 128) ** log2(3)``), at most 6 times (from about 400 pixels).
         """
-        scale = math.sqrt(side / 128) if side <= 128 else min(side, 512.0) / 128
+        scale = math.sqrt(side / 128) if side <= 128 else min(6.0, (side / 128) ** math.log2(3))
         return max(1, round(check_every * scale))
 
     def _expected(self, x: torch.Tensor) -> torch.Tensor:
