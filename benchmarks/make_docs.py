@@ -220,7 +220,7 @@ def stopping_section() -> str:
             "The same evaluation after `fast` moved to 48 channels and the paper's 3000 iterations as its fixed "
             f"count (lr 0.003); {len(rows)} fits so far. The observers ran with the square-root wait (14 "
             "iterations between checks after the first hit at 256x256, 336 in all); the wait now grows with the "
-            "side (20, 480 in all), replayed below.",
+            "side (30, 720 in all), replayed below.",
             "",
             to_markdown(rows).strip(),
             "",
@@ -236,7 +236,7 @@ def stopping_section() -> str:
         lines += [
             "Replays: `.venv/bin/python benchmarks/replay_mns.py benchmarks/results/stop_eval_w48_crop256.json "
             "--crop 256 --waits 1.4 2 3 4 --markdown benchmarks/results/replay_mns_w48_crop256.md`, and the same "
-            "for the `_s50` file. x1.4 is the wait the observers ran with, x2 the one `auto` uses now.",
+            "for the `_s50` file. x1.4 is the wait the observers ran with, x3 the one `auto` uses now.",
             "",
         ]
     lines += [

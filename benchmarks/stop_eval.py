@@ -45,15 +45,22 @@ class Observer(Callback):
         self.fired_at: int | None = None
         self.returned_at: int | None = None
         self.psnr: float | None = None
+        self.trace: list[tuple[int, float, float]] = []
 
     def on_start(self, fitter: Fitter) -> None:
         self.rule.reset(fitter)
         self.fitter = fitter
 
     def on_step(self, state: StepState) -> None:
-        if self.fired_at is not None:
+        if self.fired_at is not None and not hasattr(self.rule, "last_stat"):
             return
-        if self.rule.update(state):
+        fires = self.rule.update(state)
+        stat = getattr(self.rule, "last_stat", None)
+        if stat is not None and stat == stat and (not self.trace or self.trace[-1][1] != stat):  # not NaN
+            # method-noise: the online statistic and threshold at every check, kept after the rule fired
+            # (for replays of other waits; benchmarks/replay_mns.py)
+            self.trace.append((state.iteration, stat, self.rule.last_threshold))
+        if self.fired_at is None and fires:
             self.fired_at = state.iteration
             chosen = self.rule.chosen()
             it, image = chosen if chosen is not None else (state.iteration, state.average)
@@ -102,6 +109,8 @@ def main() -> None:
                 rules[ob.name] = {"ran": ob.fired_at if fired else r.fit.iterations,
                                   "returned_at": ob.returned_at if fired else final["iteration"],
                                   "psnr": ob.psnr if fired else final["psnr"]}
+                if ob.trace:
+                    rules[ob.name]["trace"] = ob.trace
             rules["none"] = {"ran": r.fit.iterations, "returned_at": final["iteration"], "psnr": final["psnr"]}
             row = {"image": name, "condition": cond, "input_psnr": r.input_psnr, "cap": r.fit.iterations,
                    "oracle_psnr": best["psnr"], "oracle_iteration": best["iteration"], "rules": rules,
