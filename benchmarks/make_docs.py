@@ -235,8 +235,10 @@ def stopping_section() -> str:
                 lines += [(RESULTS / name).read_text().strip(), ""]
         lines += [
             "Replays: `.venv/bin/python benchmarks/replay_mns.py benchmarks/results/stop_eval_w48_crop256.json "
-            "--crop 256 --waits 1.4 2 3 4 --markdown benchmarks/results/replay_mns_w48_crop256.md`, and the same "
-            "for the `_s50` file. x1.4 is the wait the observers ran with, x3 the one `auto` uses now.",
+            "--crop 256 --waits 1.4 2 3 4 --online-pace 14 --markdown benchmarks/results/replay_mns_w48_crop256.md`, "
+            "and the same for the `_s50` file (the first hit is the online rule's own, inferred from where it fired: "
+            "24 checks 14 iterations apart before). x1.4 is the wait the observers ran with, x3 the one `auto` uses "
+            "now.",
             "",
         ]
     lines += [

@@ -37,13 +37,17 @@ def threshold(clean: np.ndarray, sigma: float) -> float:
     return math.sqrt(float(clipped_gaussian_mse(torch.from_numpy(clean.astype(np.float64)), sigma / 255).mean())) * 255
 
 
-def first_hit_online(row: dict) -> int | None:
-    """The first check below the threshold as the online rule saw it (``stop_eval.py`` keeps the trace of
-    the method-noise statistic and threshold since its commit 'stop_eval: trace'), else None."""
-    trace = row["rules"].get("mns-adaptive", {}).get("trace")
-    if not trace:
-        return None
-    return next((int(it) for it, stat, thr in trace if stat < thr), -1)
+def first_hit_online(row: dict, pace: int | None = None) -> int | None:
+    """The first check below the threshold as the online rule saw it: from the trace of the method-noise
+    statistic and threshold (``stop_eval.py`` keeps it since commit 955ef9a), else, given the ``pace`` the
+    observer ran with, from where it fired (24 checks ``pace`` apart after the first hit); else None."""
+    rule = row["rules"].get("mns-adaptive", {})
+    trace = rule.get("trace")
+    if trace:
+        return next((int(it) for it, stat, thr in trace if stat < thr), -1)
+    if pace is not None:
+        return rule["ran"] - 24 * pace if rule["ran"] < row["cap"] else -1
+    return None
 
 
 def replay_from(history: list[dict], first: int, wait: float) -> tuple[int, float]:
@@ -72,6 +76,8 @@ def main() -> None:
     ap.add_argument("--crop", type=int, required=True)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--online-pace", type=int, default=None,
+                    help="the pace the fits' observers ran with: replay from their online first hit")
     ap.add_argument("--waits", type=float, nargs="+", default=list(WAITS),
                     help="wait multipliers (x1: 24 checks 10 iterations apart after the first hit)")
     args = ap.parse_args()
@@ -81,7 +87,7 @@ def main() -> None:
     lines = ["| condition | images | " + " | ".join(f"wait x{w:.2g} ({round(240 * w + 10)} it): gap / iterations"
                                                 for w in waits) + " |", "|---|---|" + "---|" * len(waits)]
     for cond in sorted({r["condition"] for r in rows}):
-        online = all(first_hit_online(r) is not None for r in rows if r["condition"] == cond)
+        online = all(first_hit_online(r, args.online_pace) is not None for r in rows if r["condition"] == cond)
         if not cond.startswith("gaussian-") and not online:
             continue
         sel = [r for r in rows if r["condition"] == cond and "history" in r]
@@ -89,7 +95,7 @@ def main() -> None:
         for w in waits:
             gaps, its = [], []
             for r in sel:
-                first = first_hit_online(r)
+                first = first_hit_online(r, args.online_pace)
                 if first is not None:  # the online rule's own first hit (-1: never)
                     it, p = replay_from(r["history"], first if first >= 0 else 10**9, w)
                 else:
