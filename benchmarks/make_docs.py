@@ -213,12 +213,13 @@ def stopping_section() -> str:
         sys.path.insert(0, str(ROOT / "benchmarks"))
         from stop_eval import to_markdown
 
-        rows = [r for p in w48 for r in json.loads(p.read_text())["rows"]]
+        extra = RESULTS / "stop_eval_w48_crop256_poisson.json"  # run with the 720-iteration wait (online)
+        rows = [r for p in [*w48, extra] if p.exists() for r in json.loads(p.read_text())["rows"]]
         lines += [
             "### Stopping on 256x256 crops: the 48-channel `fast`, 3000 iterations",
             "",
             "The same evaluation after `fast` moved to 48 channels and the paper's 3000 iterations as its fixed "
-            f"count (lr 0.003); {len(rows)} fits so far. The observers ran with the square-root wait (14 "
+            f"count (lr 0.003); {len(rows)} fits so far. The Gaussian observers ran with the square-root wait (14 "
             "iterations between checks after the first hit at 256x256, 336 in all); the wait now grows with the "
             "side (30, 720 in all), replayed below.",
             "",
@@ -227,7 +228,9 @@ def stopping_section() -> str:
             "Commands: `.venv/bin/python benchmarks/stop_eval.py --crop 256 --conditions gaussian-25 --images F16 "
             "baboon kodim03 peppers hill --threads 1 --json benchmarks/results/stop_eval_w48_crop256.json` and the "
             "same with `--conditions gaussian-50 --json benchmarks/results/stop_eval_w48_crop256_s50.json`, side "
-            "by side, one thread each.",
+            "by side, one thread each. The poisson-30 row (if present) ran later, with the 720-iteration wait "
+            "online: `--conditions poisson-30 --images F16 --json "
+            "benchmarks/results/stop_eval_w48_crop256_poisson.json`.",
             "",
         ]
         for name in ("replay_mns_w48_crop256.md", "replay_mns_w48_crop256_s50.md"):
