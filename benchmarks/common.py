@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,3 +28,20 @@ def paper_s_per_iter(noisy: np.ndarray, threads: int | None) -> float:
     short = api.denoise(noisy, num_iter=3, **common).fit.seconds
     long = api.denoise(noisy, num_iter=13, **common).fit.seconds
     return (long - short) / 10
+
+
+def save_curve_run(runs: dict, key: str, label: str, result: Any, extra: dict, script: str, args: Any,
+                   out: Path) -> None:
+    """Record one `--stop none` fit of a curve study (its final and best PSNR, seconds, history) under
+    ``runs[key]``, print a line and rewrite the study's JSON atomically with the metadata and arguments."""
+    from deepprior import io
+    from deepprior.bench.harness import BenchConfig, metadata
+
+    best = max(result.fit.history, key=lambda h: h["psnr"])
+    runs[key] = {**extra, "final_psnr": result.psnr, "seconds": result.fit.seconds,
+                 "best": {"iteration": best["iteration"], "psnr": best["psnr"]}, "history": result.fit.history}
+    print(f"{label}: final {result.psnr:.2f} dB, best {best['psnr']:.2f} at {best['iteration']}, "
+          f"{result.fit.seconds:.0f} s", flush=True)
+    doc = {"meta": {**metadata(BenchConfig(table="denoise")), "command": script,
+                    "args": {k: str(v) for k, v in vars(args).items()}}, "runs": runs}
+    io.write_bytes_atomic(out, json.dumps(doc, indent=1).encode())

@@ -12,12 +12,10 @@ iterations (the ground truth only scores; nothing is chosen with it inside a run
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from common import DATA
+from common import DATA, save_curve_run
 from deepprior import api, io
-from deepprior.bench.harness import BenchConfig, metadata
 
 
 def main() -> None:
@@ -37,15 +35,7 @@ def main() -> None:
     for lr in args.lrs:
         r = api.denoise(noisy, sigma=25, reference=gt, preset=args.preset, lr=lr, num_iter=args.iters,
                         stop="none", threads=args.threads)
-        best = max(r.fit.history, key=lambda h: h["psnr"])
-        runs[str(lr)] = {"lr": lr, "final_psnr": r.psnr, "best": {"iteration": best["iteration"], "psnr": best["psnr"]},
-                         "seconds": r.fit.seconds, "history": r.fit.history}
-        print(f"lr {lr}: final {r.psnr:.2f} dB, best {best['psnr']:.2f} at {best['iteration']}, "
-              f"{r.fit.seconds:.0f} s", flush=True)
-        out = {"meta": {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/lr_study.py",
-                        "args": {k: str(v) for k, v in vars(args).items()}}, "runs": runs}
-        io.write_bytes_atomic(args.json, json.dumps(out, indent=1).encode())
-
+        save_curve_run(runs, str(lr), f"lr {lr}", r, {"lr": lr}, "benchmarks/lr_study.py", args, args.json)
 
 if __name__ == "__main__":
     main()

@@ -15,9 +15,8 @@ import argparse
 import json
 from pathlib import Path
 
-from common import DATA
+from common import DATA, save_curve_run
 from deepprior import api, io, presets
-from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.nets import SkipConfig
 
 
@@ -42,16 +41,8 @@ def main() -> None:
         presets.FAST_DENOISE_NET = net
         r = api.denoise(noisy, sigma=25, reference=gt, preset="fast", lr=args.lr, num_iter=args.iters,
                         stop="none", threads=args.threads)
-        best = max(r.fit.history, key=lambda h: h["psnr"])
-        key = f"w{width}-lr{args.lr}"
-        runs[key] = {"width": width, "lr": args.lr, "final_psnr": r.psnr, "seconds": r.fit.seconds,
-                     "best": {"iteration": best["iteration"], "psnr": best["psnr"]}, "history": r.fit.history}
-        print(f"width {width} lr {args.lr}: final {r.psnr:.2f} dB, best {best['psnr']:.2f} at {best['iteration']}, "
-              f"{r.fit.seconds:.0f} s", flush=True)
-        out = {"meta": {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/width_study.py",
-                        "args": {k: str(v) for k, v in vars(args).items()}}, "runs": runs}
-        io.write_bytes_atomic(args.json, json.dumps(out, indent=1).encode())
-
+        save_curve_run(runs, f"w{width}-lr{args.lr}", f"width {width} lr {args.lr}", r,
+                       {"width": width, "lr": args.lr}, "benchmarks/width_study.py", args, args.json)
 
 if __name__ == "__main__":
     main()
