@@ -45,3 +45,13 @@ def save_curve_run(runs: dict, key: str, label: str, result: Any, extra: dict, s
     doc = {"meta": {**metadata(BenchConfig(table="denoise")), "command": script,
                     "args": {k: str(v) for k, v in vars(args).items()}}, "runs": runs}
     io.write_bytes_atomic(out, json.dumps(doc, indent=1).encode())
+
+
+def reference_crop(data: Path, image: str = "F16") -> tuple[np.ndarray, np.ndarray]:
+    """Issue #6's reference crop: x and y from 128 to 384 of the paper's sigma-25 noisy image and its
+    ground truth, as (noisy, gt)."""
+    from deepprior import io
+
+    root = data / "dip-paper/denoising/sigma25"
+    return tuple(io.load_image(root / f"{image}_{kind}.png").pixels[128:384, 128:384]  # type: ignore[return-value]
+                 for kind in ("noisy", "GT"))

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import DATA, save_curve_run
-from deepprior import api, io
+from common import DATA, reference_crop, save_curve_run
+from deepprior import api
 
 
 def main() -> None:
@@ -28,9 +28,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
-    root = args.data / "dip-paper/denoising/sigma25"
-    noisy = io.load_image(root / f"{args.image}_noisy.png").pixels[128:384, 128:384]
-    gt = io.load_image(root / f"{args.image}_GT.png").pixels[128:384, 128:384]
+    noisy, gt = reference_crop(args.data, args.image)
     runs = {}
     for lr in args.lrs:
         r = api.denoise(noisy, sigma=25, reference=gt, preset=args.preset, lr=lr, num_iter=args.iters,

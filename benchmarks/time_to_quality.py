@@ -18,7 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
-from common import paper_s_per_iter
+from common import paper_s_per_iter, reference_crop
 from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
 
@@ -31,9 +31,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
-    root = args.data / "dip-paper/denoising/sigma25"
-    noisy = io.load_image(root / "F16_noisy.png").pixels[128:384, 128:384]
-    gt = io.load_image(root / "F16_GT.png").pixels[128:384, 128:384]
+    noisy, gt = reference_crop(args.data)
     ref_before = paper_s_per_iter(noisy, args.threads)
     runs = {}
     for label, kw in (("default (blind)", {}), ("--sigma 25", {"sigma": 25})):

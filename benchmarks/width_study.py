@@ -15,8 +15,8 @@ import argparse
 import json
 from pathlib import Path
 
-from common import DATA, save_curve_run
-from deepprior import api, io, presets
+from common import DATA, reference_crop, save_curve_run
+from deepprior import api, presets
 from deepprior.nets import SkipConfig
 
 
@@ -30,9 +30,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
-    root = args.data / "dip-paper/denoising/sigma25"
-    noisy = io.load_image(root / f"{args.image}_noisy.png").pixels[128:384, 128:384]
-    gt = io.load_image(root / f"{args.image}_GT.png").pixels[128:384, 128:384]
+    noisy, gt = reference_crop(args.data, args.image)
     runs = {}
     if args.json.exists():
         runs = json.loads(args.json.read_text())["runs"]
