@@ -215,3 +215,75 @@ def test_method_noise_waits_longer_on_larger_images(side, stop_at):
     # 25 hits: the first at the crossing (200), then every round(10 sqrt(side / 128)) iterations up to 128,
     # 3 times more for each doubling above (30 at 256), at most 60
     assert fired == stop_at
+
+
+class _HeldOutCurve:
+    """A stand-in fit whose averaged image sits ``10 ** (-psnr(it) / 20)`` from a zero measurement everywhere.
+
+    The held-out squared error then follows the chosen PSNR curve exactly.
+    """
+
+    def __init__(self, psnr, num_iter=3000, side=32):
+        from types import SimpleNamespace
+
+        from deepprior.fit.losses import MSE
+
+        self.y, self.weights, self.loss, self.psnr = torch.zeros(1, 1, side, side), None, MSE(), psnr
+        self.config = SimpleNamespace(num_iter=num_iter)
+
+    def operator(self, x):
+        return x
+
+    def state(self, it):
+        from deepprior.fit.loop import StepState
+
+        avg = torch.full(self.y.shape, 10 ** (-self.psnr(it) / 20))
+        return StepState(iteration=it, loss=0.0, output=avg, average=avg, fitter=self)
+
+
+def _first_stop(rule, fake, cap=3000):
+    rule.reset(fake)
+    return next((it for it in range(1, cap + 1) if rule.update(fake.state(it))), None)
+
+
+def test_holdout_projected_gain_stops_a_noise_free_fit_on_diminishing_returns():
+    from deepprior.fit.stopping import HoldOut
+
+    # Pixel restoration: the held-out PSNR rises for the whole run, ever more slowly (30 dB + 6 (1 - e^(-t/600))).
+    # Minimum-only holdout never stops; the projected rule stops once 300 iterations' gain, carried on in a
+    # straight line to the 3000 cap, is under 0.8 dB: 6 e^(-t/600) (e^(1/2) - 1) (3000 - t) / 300 < 0.8.
+    def curve(t):
+        return 30 + 6 * (1 - math.exp(-t / 600))
+
+    assert _first_stop(HoldOut(patience=600), _HeldOutCurve(curve)) is None
+    rule = HoldOut(patience=600, projected=0.8, window=300)
+    fired = _first_stop(rule, _HeldOutCurve(curve))
+    expected = next(t for t in range(300, 3001, 10)
+                    if 6 * math.exp(-t / 600) * (math.exp(0.5) - 1) * (3000 - t) / 300 < 0.8)
+    assert fired == expected and 1000 < fired < 2000
+    assert rule.chosen()[0] == fired  # the image at the held-out minimum: the latest check
+    assert curve(3000) - curve(fired) < 0.8  # what the straight line promised was left, at most
+
+
+def test_holdout_projected_gain_does_not_fire_while_gains_hold_up():
+    from deepprior.fit.stopping import HoldOut
+
+    # A steady 1 dB per 300 iterations: projected gain (3000 - t) / 300 dB stays over 0.8 until t = 2770.
+    fired = _first_stop(HoldOut(patience=600, projected=0.8, window=300), _HeldOutCurve(lambda t: 20 + t / 300))
+    assert fired == 2770
+
+
+def test_auto_stop_for_inpainting_depends_on_the_mask():
+    import deepprior
+    from deepprior.api import is_scattered
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    scattered = rng.random((32, 32)) > 0.5
+    hole = np.ones((32, 32), bool)
+    hole[8:20, 8:20] = False
+    assert is_scattered(scattered) and not is_scattered(hole)
+    r = deepprior.inpaint(img, mask=scattered, num_iter=20)
+    assert r.config["stop"]["name"] == "holdout" and r.config["stop"]["projected"] == 0.8
+    r = deepprior.inpaint(img, mask=hole, num_iter=20)
+    assert r.config["stop"]["name"] == "none"

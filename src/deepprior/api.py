@@ -280,6 +280,7 @@ class _Job:
     loss: Any = None  # the data term (deepprior.fit.losses.DataTerm); None: mean squared error
     noise: dict[str, Any] | None = None  # the noise model and level the data term was chosen for
     net_input: torch.Tensor | None = None  # a fixed network input at the output's size (flash/no-flash)
+    auto_stop: str | None = None  # what ``--stop auto`` means for this job, when not the task's rule
 
 
 @dataclass
@@ -380,6 +381,8 @@ def _fit(
         stop = st.entry.auto_stop
     elif stop == "auto" and job.loss is not None and job.loss.auto_stop is not None:
         stop = job.loss.auto_stop
+    elif stop == "auto" and job.auto_stop is not None:
+        stop = job.auto_stop
     rule = make_stop_rule(stop, sigma=job.sigma, num_iter=st.fit.num_iter, task=job.task)
     fitter = Fitter(
         network, prep.operator, prep.y, config=st.fit, weights=prep.weights, region=prep.region, stop=rule,
@@ -859,6 +862,22 @@ def flash_no_flash(
     )
 
 
+def is_scattered(known: np.ndarray) -> bool:
+    """Whether a mask's missing pixels are scattered (pixel restoration) rather than holes.
+
+    True when at least half of the missing pixels have a known pixel among their 4 neighbours: a random
+    50 % mask gives about 94 %, a hole of 10x10 pixels 36 %. Scattered masks stop with ``holdout``
+    under ``--stop auto`` (measured on pixel restoration); holes run to ``--iters`` (not measured).
+    """
+    missing = ~known
+    n = int(missing.sum())
+    if n == 0:
+        return False
+    pad = np.pad(known, 1, mode="constant", constant_values=False)
+    near = pad[:-2, 1:-1] | pad[2:, 1:-1] | pad[1:-1, :-2] | pad[1:-1, 2:]
+    return bool((near & missing).sum() >= 0.5 * n)
+
+
 def inpaint(
     image: ImageSource,
     *,
@@ -913,7 +932,8 @@ def inpaint(
 
     m = torch.from_numpy(known.astype(np.float32))[None, None]
     y = io.to_tensor(img.pixels) * m
-    job = _Job("inpaint", img, Mask(m), y, m, 1, out_alpha, input_for_score=img.pixels * known[:, :, None])
+    job = _Job("inpaint", img, Mask(m), y, m, 1, out_alpha, input_for_score=img.pixels * known[:, :, None],
+               auto_stop="holdout" if is_scattered(known) else None)
     return _run(
         job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device, precision=precision,
         threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,
