@@ -630,12 +630,15 @@ def main() -> None:
         files_section(
             "Memory: untiled fits, and how it grows with size", ["untiled_memory.txt"],
             "Peak resident memory of a 2-iteration untiled fit (`benchmarks/untiled_memory.py SIZE PRESET`, automatic "
-            "tiling kept off): it grows linearly with the pixel count, about 2.4 kB per pixel for `fast` (64 "
-            "channels, bfloat16: 38 bytes per pixel per channel) and 7 kB for `paper` (128 channels, float32: 56 "
-            "per pixel per channel) above a fixed ~0.4 GB. At 512x512: 1.1 GB (`fast`) and 2.3 GB (`paper`); at "
-            "2048x2048: 10.8 GB (`fast`) and about 30 GB by the same line for `paper`, which does not fit this "
-            "24 GB machine. With the default budget (half the machine's memory) a 2048x2048 fit is tiled "
-            "automatically and peaked at 2.5 GB.",
+            "tiling kept off): it grows linearly with the pixel count above a fixed ~0.45 GB: about 2.0 kB per "
+            "pixel for today's `fast` denoiser (48 channels, bfloat16: 44 bytes per pixel per channel), 2.4 kB for "
+            "the 64-channel `fast` (inpainting, super-resolution; 38 per channel) and 7 kB for `paper` (128 "
+            "channels, float32: 56 per channel). At 512x512: 1.1 GB (`fast`, 48 or 64 channels) and 2.3 GB "
+            "(`paper`); at 2048x2048: 8.9 GB (`fast`, 48 channels), 10.8 GB (64 channels) and about 30 GB by the "
+            "same line for `paper`, which does not fit this 24 GB machine. Automatic tiling uses the per-channel "
+            "line's largest figure (56 bytes), so it over-estimates the 48-channel fit (11.7 GB against 8.9 "
+            "measured at 2048x2048): under the default budget (half the machine's memory, 12 GB here) that fit "
+            "is not tiled; the 64-channel one was (estimate 15.5 GB), and peaked at 2.5 GB tiled.",
         ),
         files_section(
             "Seams of the default tiling", ["seam_1024.json"],

@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Peak resident bytes per output pixel of an untiled fit, per channel of the network's widest level:
 #: 37 (fast, 64 channels, bf16) and 56 (paper, 128 channels, fp32) measured on this project's CPU machine
-#: between 256x256 and 512x512 (docs/benchmarks.md, "Memory"); the larger is used.
+#: between 256x256 and 512x512, 44 (fast, 48 channels, bf16) up to 2048x2048 (docs/benchmarks.md,
+#: "Memory"); the largest is used.
 BYTES_PER_PIXEL_PER_CHANNEL = 56.0
 BASE_BYTES = 450 * 2**20  # Python, PyTorch and the libraries (measured: about 420 MB)
 
