@@ -45,6 +45,14 @@ def test_estimate_sigma_finds_the_noise_level():
     assert estimate_sigma(y) * 255 == pytest.approx(20, rel=0.1)
 
 
+def test_estimate_sigma_of_a_flat_image_is_zero_not_nan():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert estimate_sigma(torch.zeros(1, 3, 32, 32)) == 0.0
+
+
 def test_mns_fires_when_fitting_pure_noise():
     # Fitting pure noise around grey: the residual soon drops below the noise's RMS.
     g = torch.Generator().manual_seed(1)

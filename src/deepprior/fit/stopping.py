@@ -292,10 +292,15 @@ def estimate_sigma(y: torch.Tensor) -> float:
         Donoho and Johnstone, "Ideal spatial adaptation by wavelet shrinkage", Biometrika 1994.
 
     """
+    import warnings
+
     from skimage.restoration import estimate_sigma as _estimate
 
     arr = y.detach().float().cpu()[0].permute(1, 2, 0).numpy()
-    return float(_estimate(arr, channel_axis=-1, average_sigmas=True))
+    with warnings.catch_warnings():  # a flat image has no non-zero detail coefficient: numpy warns, gives NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value = float(_estimate(arr, channel_axis=-1, average_sigmas=True))
+    return value if math.isfinite(value) else 0.0
 
 
 class MethodNoise(StopRule):
