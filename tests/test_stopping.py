@@ -276,9 +276,9 @@ def test_holdout_projected_gain_stops_a_noise_free_fit_on_diminishing_returns():
 def test_holdout_projected_gain_does_not_fire_while_gains_hold_up():
     from deepprior.fit.stopping import HoldOut
 
-    # A steady 1 dB per 300 iterations: projected gain (3000 - t) / 300 dB stays over 0.8 until t = 2770.
-    fired = _first_stop(HoldOut(patience=600, projected=0.8, window=300), _HeldOutCurve(lambda t: 20 + t / 300))
-    assert fired == 2770
+    # A steady 1 dB per 300 iterations: projected gain (3000 - t) / 300 dB stays over 0.85 until t = 2745.
+    fired = _first_stop(HoldOut(patience=600, projected=0.85, window=300), _HeldOutCurve(lambda t: 20 + t / 300))
+    assert fired == 2750
 
 
 def test_auto_stop_for_inpainting_depends_on_the_mask():
@@ -295,3 +295,25 @@ def test_auto_stop_for_inpainting_depends_on_the_mask():
     assert r.config["stop"]["name"] == "holdout" and r.config["stop"]["projected"] == 0.8
     r = deepprior.inpaint(img, mask=hole, num_iter=20)
     assert r.config["stop"]["name"] == "none"
+
+
+def test_holdout_projected_gain_counts_the_fitted_pixels_too():
+    from deepprior.fit.loop import StepState
+    from deepprior.fit.stopping import HoldOut
+
+    # The held-out error levels off at once while the fitted pixels keep improving (as in pixel
+    # restoration, where most of the late gain of the whole image is on the pixels the fit sees): the
+    # whole-image estimate keeps the fit going.
+    rule = HoldOut(fraction=0.2, patience=10**6, projected=0.8, window=300)
+    fake = _HeldOutCurve(lambda t: 0.0)
+    rule.reset(fake)
+    held = rule.held > 0
+
+    def state(t):
+        fitted = 20 + 10 * (1 - math.exp(-t / 1000))  # dB
+        avg = torch.where(held, torch.tensor(10 ** (-20 / 20)), torch.tensor(10 ** (-fitted / 20)))
+        return StepState(iteration=t, loss=0.0, output=avg, average=avg, fitter=fake)
+
+    fired = next((t for t in range(1, 3001) if rule.update(state(t))), None)
+    assert fired is not None and fired > 1500  # the held-out error alone would have stopped it at 310
+    assert 0.7 < rule._share_fitted < 0.9

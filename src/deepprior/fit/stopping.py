@@ -170,12 +170,16 @@ class HoldOut(StopRule):
     all (inpainting). The rule stops when the minimum has not improved for ``patience`` iterations and
     returns the averaged image at the minimum.
 
-    Without noise (pixel restoration) the held-out error keeps falling slowly to the end of the run, so
-    the minimum alone never stops it. With ``projected`` set the rule also stops on diminishing returns:
-    when the held-out gain over the last ``window`` iterations, in dB (10 log10 of the ratio of the best
-    held-out loss then and now: the held-out PSNR gain for the squared error), extrapolated linearly to the
-    fit's iteration cap, is under ``projected`` dB. On a concave curve the straight line over-estimates
-    what is left, so the image returned is within about that much of the run's end.
+    Without noise (pixel restoration) the error keeps falling slowly to the end of the run, so the minimum
+    alone never stops it. With ``projected`` set the rule also stops on diminishing returns, judged on an
+    estimate of the whole image's squared error made without the ground truth: the error on the fitted
+    pixels (the data term there) for the pixels the fit sees, the held-out error for all the others
+    (missing and held out alike: the held-out pixels are a random sample of them, as far as the fit can
+    tell). It stops when the gain of that estimate over the last ``window`` iterations, in dB (10 log10 of
+    the ratio of its best value then and now), extrapolated linearly to the fit's iteration cap, is under
+    ``projected`` dB. On a concave curve the straight line over-estimates what is left, so the image
+    returned is within about that much of the run's end. (The held-out error alone levels off well before
+    the whole image does: the fitted pixels keep improving for the rest of the run.)
 
     Unlike the other rules it changes the fit (the held-out pixels are not fitted); at 5 % that is small.
     Cost: one forward of the operator and a reduction at each check, plus one stored image.
@@ -217,12 +221,17 @@ class HoldOut(StopRule):
         if float(self.held.sum()) < 1:
             raise ConfigError("holdout: no measured pixel was held out (image too small)")
         fitter.weights = base * (1 - pick)
+        region = getattr(fitter, "_region", None)
+        h, w = (region[2], region[3]) if region is not None else y.shape[-2:]
+        total = float(y.shape[1] * h * w)
+        self._share_fitted = min(1.0, float(fitter.weights.sum()) / total)  # of the image's entries
         self.best = math.inf
         self.best_iteration = 0
         self._best: torch.Tensor | None = None
         self.last = math.nan
         self.cap = fitter.config.num_iter
-        self._bests: dict[int, float] = {}  # iteration -> best held-out loss so far, at each check
+        self._bests: dict[int, float] = {}  # iteration -> best whole-image estimate so far, at each check
+        self._best_estimate = math.inf
         self.projected_gain = math.nan
 
     def update(self, state: StepState) -> bool:
@@ -239,12 +248,16 @@ class HoldOut(StopRule):
             return True
         if self.projected is None:
             return False
+        with torch.no_grad():
+            fitted = float(f.loss(f.operator(state.average), f.y, f.weights))
+        estimate = self._share_fitted * fitted + (1 - self._share_fitted) * value  # whole-image squared error
         it = state.iteration
-        self._bests[it] = self.best
+        self._best_estimate = min(self._best_estimate, estimate)
+        self._bests[it] = self._best_estimate
         then = self._bests.pop(it - self.window, None)
-        if then is None or not (self.best > 0 and math.isfinite(then)):
+        if then is None or not (self._best_estimate > 0 and math.isfinite(then)):
             return False
-        gain = 10 * math.log10(then / self.best)
+        gain = 10 * math.log10(then / self._best_estimate)
         self.projected_gain = gain * max(0, self.cap - it) / self.window
         return self.projected_gain < self.projected
 
