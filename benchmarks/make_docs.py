@@ -104,6 +104,7 @@ def presets_section() -> str:
 
 
 #: Issue #4's evaluation of today's ``--stop auto``: condition -> (results file, how the auto rule's stop is known).
+#: (Files ending ``_b`` hold the images a second process ran beside the first, into a file of its own.)
 AUTO_EVAL = {
     "gaussian-25": ("stop_eval_w48_crop256.json", "replay"),
     "gaussian-50": ("stop_eval_w48_crop256_s50.json", "replay"),
@@ -112,6 +113,13 @@ AUTO_EVAL = {
     "salt-pepper-0.1": ("stop_eval_w48_crop256_saltpepper.json", "online"),
     "pixels-50": ("stop_eval_pixels_crop128.json", "online"),
 }
+
+
+def _eval_rows(name: str) -> tuple[dict, list[dict]]:
+    """The metadata and rows of a stop_eval results file and of its ``_b`` companion, if any."""
+    paths = [RESULTS / name, RESULTS / name.replace(".json", "_b.json")]
+    datas = [json.loads(p.read_text()) for p in paths if p.exists()]
+    return (datas[0]["meta"] if datas else {}), [r for d in datas for r in d["rows"]]
 
 
 def auto_summary() -> list[str]:
@@ -138,9 +146,8 @@ def auto_summary() -> list[str]:
     ]
     met = []
     for cond, (name, how) in AUTO_EVAL.items():
-        path = RESULTS / name
-        data = json.loads(path.read_text()) if path.exists() else {"rows": []}
-        rows = [r for r in data["rows"] if r["condition"] == cond]
+        meta, rows = _eval_rows(name)
+        rows = [r for r in rows if r["condition"] == cond]
         if not rows:
             lines.append(f"| {cond} | | | 0 | | | | | not run yet | `{name}` |")
             met.append(False)
@@ -157,7 +164,7 @@ def auto_summary() -> list[str]:
             fracs.append(it / r["cap"])
         n = len(rows)
         gap, frac = sum(gaps) / n, sum(fracs) / n
-        crop = data["meta"]["args"]["crop"]
+        crop = meta["args"]["crop"]
         lines.append(f"| {cond} | `{rows[0]['auto']}` | {crop} | {n} | {sum(r['oracle_psnr'] for r in rows) / n:.2f} "
                      f"| {gap:.2f} dB | {max(gaps):.2f} dB | {100 * frac:.0f} % of {rows[0]['cap']} | {how} "
                      f"| `{name}` |")
@@ -288,8 +295,10 @@ def stopping_section() -> str:
         sys.path.insert(0, str(ROOT / "benchmarks"))
         from stop_eval import to_markdown
 
-        extra = RESULTS / "stop_eval_w48_crop256_poisson.json"  # run with the 720-iteration wait (online)
-        rows = [r for p in [*w48, extra] if p.exists() for r in json.loads(p.read_text())["rows"]]
+        rows = [r for p in w48 for r in json.loads(p.read_text())["rows"]]
+        for cond in ("poisson-30", "speckle-0.2", "salt-pepper-0.1"):  # run later, with the 720-iteration wait
+            rows += [r for r in _eval_rows(AUTO_EVAL[cond][0])[1] if r["condition"] == cond]
+        pixels = [r for r in _eval_rows(AUTO_EVAL["pixels-50"][0])[1] if r["condition"] == "pixels-50"]
         lines += [
             "### Stopping on 256x256 crops: the 48-channel `fast`, 3000 iterations",
             "",
@@ -303,11 +312,23 @@ def stopping_section() -> str:
             "Commands: `.venv/bin/python benchmarks/stop_eval.py --crop 256 --conditions gaussian-25 --images F16 "
             "baboon kodim03 peppers hill --threads 1 --json benchmarks/results/stop_eval_w48_crop256.json` and the "
             "same with `--conditions gaussian-50 --json benchmarks/results/stop_eval_w48_crop256_s50.json`, side "
-            "by side, one thread each. The poisson-30 row (if present) ran later, with the 720-iteration wait "
-            "online: `--conditions poisson-30 --images F16 --json "
-            "benchmarks/results/stop_eval_w48_crop256_poisson.json`.",
+            "by side, one thread each. The poisson-30, speckle-0.2 and salt-pepper-0.1 rows ran later, with the "
+            "720-iteration wait online, the same command with `--conditions CONDITION` and the files of the "
+            "summary table above (the `_b` files: images run by a second process beside the first). "
+            "salt-pepper-0.1 is fitted with 5 % of its measured pixels held out (its `auto` rule is `holdout`), "
+            "and every rule observes that fit.",
             "",
         ]
+        if pixels:
+            lines += [
+                "Pixel restoration (Table 1's masked inputs, 128x128 centre crops, the 64-channel `fast` for "
+                "inpainting, 3000 iterations, 5 % of the known pixels held out for `holdout`, which every rule "
+                "observes): the method-noise rules have no noise to find and fire at once; `wmv` never fires "
+                "(the outputs keep changing).",
+                "",
+                to_markdown(pixels).strip(),
+                "",
+            ]
         for name in ("replay_mns_w48_crop256.md", "replay_mns_w48_crop256_s50.md"):
             if (RESULTS / name).exists():
                 lines += [(RESULTS / name).read_text().strip(), ""]
