@@ -1,0 +1,64 @@
+"""Replay ``holdout``'s projected-gain stop with other thresholds on `stop_eval.py` fits that carried it.
+
+The fits keep, at every check (10 iterations), the held-out loss of the averaged output (the rule's trace)
+and, in the history, its PSNR against the measurement on the fitted pixels; the rule's whole-image estimate
+is rebuilt from those two with the fitted share of the image (the known share of the mask less the 5 %
+held out: approximate, the rule counts the pixels it picked). A replay of the rule on the same fit, not an
+online run; gaps are to the run's oracle peak (ground truth: an upper bound).
+
+    .venv/bin/python benchmarks/replay_holdout.py benchmarks/results/stop_eval_pixels_crop128.json \\
+        --projected 0.5 0.8 1.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from common import DATA, centre_crop
+from deepprior import io
+
+
+def replay(row: dict, share: float, projected: float, window: int) -> tuple[int, float]:
+    """Where the rule stops (iteration) and the PSNR of the image it returns (the latest best estimate)."""
+    fitted = {h["iteration"]: 10 ** (-h["psnr_input"] / 10) for h in row["history"]}
+    psnr = {h["iteration"]: h["psnr"] for h in row["history"]}
+    cap, best, bests, best_held, best_it = row["cap"], math.inf, {}, math.inf, 0
+    for it, held, _ in row["rules"]["holdout"]["trace"]:
+        if held < best_held:
+            best_held, best_it = held, it
+        best = min(best, share * fitted[it] + (1 - share) * held)
+        bests[it] = best
+        then = bests.get(it - window)
+        if then is not None and 10 * math.log10(then / best) * max(0, cap - it) / window < projected:
+            return it, psnr[best_it]
+    return cap, psnr[best_it]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results", type=Path)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--projected", type=float, nargs="+", default=[0.5, 0.8, 1.0])
+    args = ap.parse_args()
+    data = json.loads(args.results.read_text())
+    rows = [r for r in data["rows"] if r["condition"] == "pixels-50"]
+    crop = data["meta"]["args"]["crop"]
+    print("| projected (dB) | images | gap (mean / max) | iterations run (mean) |\n|---|---|---|---|")
+    for p in args.projected:
+        gaps, fracs = [], []
+        for r in rows:
+            masked = io.load_image(args.data / f"dip-paper/pixels50/{r['image']}_masked.png").pixels
+            share = float((centre_crop(masked, crop).mean(axis=2) != 0).mean()) * 0.95
+            it, psnr = replay(r, share, p, window=r["cap"] // 10)
+            gaps.append(r["oracle_psnr"] - psnr)
+            fracs.append(it / r["cap"])
+        print(f"| {p:g} | {len(rows)} | {np.mean(gaps):.2f} / {max(gaps):.2f} dB | {100 * np.mean(fracs):.0f} % |")
+
+
+if __name__ == "__main__":
+    main()
