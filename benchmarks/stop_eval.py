@@ -137,7 +137,7 @@ def main() -> None:
                    "oracle_psnr": best["psnr"], "oracle_iteration": best["iteration"], "rules": rules,
                    "auto": "holdout" if cond in HOLDOUT else AUTO["denoise"], "loss": r.config.get("loss"),
                    "lr": r.config["fit"]["lr"],
-                   "width": r.config["net_config"]["channels_down"][0],
+                   "width": r.config["net_config"]["channels_down"][0], "keep_known": r.config.get("keep_known"),
                    "seconds": round(r.fit.seconds, 1),
                    "history": r.fit.history}
             rows.append(row)

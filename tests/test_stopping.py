@@ -317,3 +317,20 @@ def test_holdout_projected_gain_counts_the_fitted_pixels_too():
     fired = next((t for t in range(1, 3001) if rule.update(state(t))), None)
     assert fired is not None and fired > 1500  # the held-out error alone would have stopped it at 310
     assert 0.7 < rule._share_fitted < 0.9
+
+
+def test_inpainting_keeps_the_known_pixels_unless_asked_not_to():
+    import deepprior
+
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    known = rng.random((32, 32)) > 0.5
+    kept = deepprior.inpaint(img, mask=known, num_iter=5, stop="none", reference=img)
+    raw = deepprior.inpaint(img, mask=known, num_iter=5, stop="none", reference=img, keep_known=False)
+    k8 = np.round(kept.image.pixels * 255).astype(int)
+    r8 = np.round(raw.image.pixels * 255).astype(int)
+    assert (k8[known] == img[known]).all() and not (r8[known] == img[known]).all()
+    assert (k8[~known] == r8[~known]).all()  # the same fit: only the known pixels differ
+    # the history scores the image as returned
+    assert kept.fit.history[-1]["psnr"] > raw.fit.history[-1]["psnr"] + 3
+    assert kept.config["keep_known"] and not raw.config["keep_known"]

@@ -281,6 +281,7 @@ class _Job:
     noise: dict[str, Any] | None = None  # the noise model and level the data term was chosen for
     net_input: torch.Tensor | None = None  # a fixed network input at the output's size (flash/no-flash)
     auto_stop: str | None = None  # what ``--stop auto`` means for this job, when not the task's rule
+    keep_known: bool = False  # return the measured pixels as measured (Fitter's keep_known)
 
 
 @dataclass
@@ -387,7 +388,7 @@ def _fit(
     fitter = Fitter(
         network, prep.operator, prep.y, config=st.fit, weights=prep.weights, region=prep.region, stop=rule,
         callbacks=callbacks, reference=reference, device=st.device, seed=seed, loss=job.loss,
-        net_input=prep.net_input,
+        net_input=prep.net_input, keep_known=job.keep_known,
     )
     return fitter.run(), prep, rule
 
@@ -499,6 +500,7 @@ def _run(
         "fit": st.fit.to_dict(),
         "stop": {"requested": stop, **result.stop_rule},
         "operator": repr(job.operator),
+        "keep_known": job.keep_known,
         "image": {"width": job.image.width, "height": job.image.height, "channels": job.image.channels,
                   "bit_depth": job.image.bit_depth, "alpha": job.image.alpha is not None},
         "output": {"width": out_w, "height": out_h},
@@ -905,6 +907,7 @@ def inpaint(
     max_memory: str | int | None = None,
     work_dir: str | Path | None = None,
     resume: bool = False,
+    keep_known: bool = True,
 ) -> Restoration:
     """Fill the missing pixels of an image (inpainting, pixel restoration).
 
@@ -912,6 +915,9 @@ def inpaint(
         image: the damaged image.
         mask: white = known, black = missing (grey >= 128 counts as known). Without a mask, the image's
             transparent pixels (alpha 0) are the missing ones, and the output is opaque.
+        keep_known: return the known pixels as given and the network's image only in the missing ones
+            (default). False returns the network's image everywhere, as the paper did; for a noisy image
+            whose known pixels should be denoised as well.
 
     """
     img = io.load_image(image)
@@ -933,7 +939,7 @@ def inpaint(
     m = torch.from_numpy(known.astype(np.float32))[None, None]
     y = io.to_tensor(img.pixels) * m
     job = _Job("inpaint", img, Mask(m), y, m, 1, out_alpha, input_for_score=img.pixels * known[:, :, None],
-               auto_stop="holdout" if is_scattered(known) else None)
+               auto_stop="holdout" if is_scattered(known) else None, keep_known=keep_known)
     return _run(
         job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device, precision=precision,
         threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,

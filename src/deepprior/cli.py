@@ -291,15 +291,18 @@ def denoise(inputs: tuple[Path, ...], output: Path, noise: str | None, sigma: fl
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")
 @click.option("--mask", type=click.Path(path_type=Path), default=None,
               help="White = known, black = missing. Default: the PNG's transparent pixels.")
+@click.option("--keep-known/--no-keep-known", default=True, show_default=True,
+              help="Return the known pixels as given (the network fills only the missing ones); "
+                   "--no-keep-known returns the network's image everywhere, as the paper did.")
 @common_options
 @handle_errors
-def inpaint(inputs: tuple[Path, ...], output: Path, mask: Path | None, **opts: Any) -> None:
+def inpaint(inputs: tuple[Path, ...], output: Path, mask: Path | None, keep_known: bool, **opts: Any) -> None:
     """Fill the missing pixels of INPUT (inpainting and pixel restoration)."""
     from .api import inpaint as run
 
     if mask is not None and not mask.exists():
         raise click.ClickException(f"no such mask file: {mask}")
-    _run_many("inpaint", run, inputs, output, opts, {"mask": mask})
+    _run_many("inpaint", run, inputs, output, opts, {"mask": mask, "keep_known": keep_known})
 
 
 @cli.command(cls=_LazyEpilogCommand)

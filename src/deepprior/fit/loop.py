@@ -120,6 +120,9 @@ class Fitter:
         loss: the data term (default: mean squared error); see :mod:`deepprior.fit.losses`.
         net_input: a fixed input ``z`` (``1 x input_depth x H x W``, e.g. the flash image of a flash/no-flash
             pair) instead of the random one the config describes.
+        keep_known: return the measured entries of ``y`` as measured and the network's image only where
+            nothing was measured (data consistency, for noise-free inpainting; the operator must map the
+            image to ``y`` entry for entry). The history's reference PSNR scores that image too.
 
     Example:
         >>> from deepprior.nets import build_net, SkipConfig
@@ -150,6 +153,7 @@ class Fitter:
         seed: int = 0,
         loss: DataTerm | None = None,
         net_input: torch.Tensor | None = None,
+        keep_known: bool = False,
     ) -> None:
         self.config = config
         self.loss: DataTerm = loss if loss is not None else MSE()
@@ -162,6 +166,11 @@ class Fitter:
             weights = weights.to(self.device, torch.float32).expand_as(self.y)
             measured = weights if measured is None else measured * weights
         self.weights: torch.Tensor | None = measured
+        self.keep: torch.Tensor | None = None  # entries returned as measured (a copy: rules may change weights)
+        if keep_known:
+            if int(getattr(operator, "factor", 1)) != 1:
+                raise ConfigError("keep_known needs an operator that measures the image entry for entry")
+            self.keep = (measured if measured is not None else torch.ones_like(self.y)).clone()
         self.stop = stop if stop is not None else NoStop()
         self.callbacks = list(callbacks)
         self.reference = None if reference is None else reference.to(self.device, torch.float32)
@@ -222,12 +231,18 @@ class Fitter:
         with torch.no_grad():
             return float(_mse(self.operator(image), self.y, self.weights))
 
+    def present(self, image: torch.Tensor) -> torch.Tensor:
+        """The image the fit returns for a network output: with ``keep_known``, the measured entries as measured."""
+        if self.keep is None:
+            return image
+        return image * (1 - self.keep) + self.y * self.keep
+
     def psnr_reference(self, image: torch.Tensor) -> float | None:
-        """PSNR of the image region against the reference (None without one)."""
+        """PSNR of the image region (as returned: :meth:`present`) against the reference (None without one)."""
         if self.reference is None:
             return None
         with torch.no_grad():
-            x = self.crop(image).clamp(0, 1)
+            x = self.crop(self.present(image)).clamp(0, 1)
             return psnr_from_mse(float(((x - self.reference) ** 2).mean()))
 
     def _snapshot_weights(self) -> list[torch.Tensor]:
@@ -362,7 +377,7 @@ class Fitter:
                 image = self.net(self.z).float()
             stopped_at = 0
         result = FitResult(
-            image=self.crop(image).detach().float().clamp(0, 1).cpu(),
+            image=self.crop(self.present(image.detach().float())).clamp(0, 1).cpu(),
             history=history,
             iterations=iterations,
             stopped_at=stopped_at,

@@ -179,7 +179,8 @@ class HoldOut(StopRule):
     the ratio of its best value then and now), extrapolated linearly to the fit's iteration cap, is under
     ``projected`` dB. On a concave curve the straight line over-estimates what is left, so the image
     returned is within about that much of the run's end. (The held-out error alone levels off well before
-    the whole image does: the fitted pixels keep improving for the rest of the run.)
+    the whole image does: the fitted pixels keep improving for the rest of the run, unless the fit returns
+    them as measured, ``keep_known``, when the estimate is the held-out error alone.)
 
     Unlike the other rules it changes the fit (the held-out pixels are not fitted); at 5 % that is small.
     Cost: one forward of the operator and a reduction at each check, plus one stored image.
@@ -224,7 +225,10 @@ class HoldOut(StopRule):
         region = getattr(fitter, "_region", None)
         h, w = (region[2], region[3]) if region is not None else y.shape[-2:]
         total = float(y.shape[1] * h * w)
-        self._share_fitted = min(1.0, float(fitter.weights.sum()) / total)  # of the image's entries
+        # the share of the image's entries whose error the fitted-pixel data term gives: none when the fit
+        # returns the measured entries as measured (keep_known: their error is the measurement's, nil)
+        kept = getattr(fitter, "keep", None) is not None
+        self._share_fitted = 0.0 if kept else min(1.0, float(fitter.weights.sum()) / total)
         self.best = math.inf
         self.best_iteration = 0
         self._best: torch.Tensor | None = None
