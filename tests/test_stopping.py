@@ -334,3 +334,22 @@ def test_inpainting_keeps_the_known_pixels_unless_asked_not_to():
     # the history scores the image as returned
     assert kept.fit.history[-1]["psnr"] > raw.fit.history[-1]["psnr"] + 3
     assert kept.config["keep_known"] and not raw.config["keep_known"]
+
+
+def test_holdout_draws_measured_pixels_even_from_a_mask_made_with_the_same_seed():
+    import deepprior
+    from deepprior.fit.stopping import HoldOut
+
+    # deepprior.degrade(drop=..., seed=0) and a rule seeded 0 once drew from the same stream: every
+    # held-out pixel was a missing one, and the rule could not start.
+    img = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    d = deepprior.degrade(img, drop=0.5, seed=0)
+    r = deepprior.inpaint(d.image, mask=d.mask, num_iter=3, stop="holdout", seed=0)
+    assert r.config["stop"]["name"] == "holdout"
+    rule = HoldOut(fraction=0.1)
+    fake = _HeldOutCurve(lambda t: 30.0, side=64)
+    fake.weights = torch.from_numpy(d.mask.astype(np.float32))[None, None]
+    rule.reset(fake)
+    held = rule.held[0, 0] > 0
+    assert int(held.sum()) == round(0.1 * int(d.mask.sum()))
+    assert bool(torch.from_numpy(d.mask)[held].all())  # only measured pixels are held out

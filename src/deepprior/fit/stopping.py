@@ -159,6 +159,9 @@ class MinLoss(StopRule):
         return {"name": self.name, "best_iteration": self.best_iteration, "best_loss": self.best_loss}
 
 
+_HOLDOUT_STREAM = 0x5DEECE66D  # offsets holdout's seed from the seeds the data and the fit use
+
+
 class HoldOut(StopRule):
     """``holdout``: cross-validation on pixels the fit never sees.
 
@@ -216,8 +219,16 @@ class HoldOut(StopRule):
         y = fitter.y
         base = fitter.weights if fitter.weights is not None else torch.ones_like(y)
         base = base.expand_as(y)
-        g = torch.Generator().manual_seed(self.seed)
-        pick = (torch.rand((1, 1, *y.shape[-2:]), generator=g) < self.fraction).to(y.device).float()
+        # Held-out pixels are drawn among the measured ones, from a stream of their own: seeded like the
+        # data's own corruption (deepprior.degrade with the same seed draws its dropped pixels from
+        # torch.rand on a generator seeded alike), they would be exactly the missing pixels.
+        g = torch.Generator().manual_seed(_HOLDOUT_STREAM + self.seed)
+        measured = (base.amax(dim=1)[0] > 0).flatten().nonzero().flatten().cpu()
+        count = round(self.fraction * len(measured))
+        chosen = measured[torch.randperm(len(measured), generator=g)[:count]]
+        pick = torch.zeros(y.shape[-2] * y.shape[-1])
+        pick[chosen] = 1.0
+        pick = pick.view(1, 1, *y.shape[-2:]).to(y.device)
         self.held = base * pick
         if float(self.held.sum()) < 1:
             raise ConfigError("holdout: no measured pixel was held out (image too small)")
