@@ -295,6 +295,9 @@ def test_auto_stop_for_inpainting_depends_on_the_mask():
     assert r.config["stop"]["name"] == "holdout" and r.config["stop"]["projected"] == 0.8
     r = deepprior.inpaint(img, mask=hole, num_iter=20)
     assert r.config["stop"]["name"] == "none"
+    # salt-and-pepper's holdout (its impulses left out: noise-free too) stops on diminishing returns as well
+    rule = make_stop_rule("holdout", num_iter=3000, task="denoise")
+    assert rule.projected == 0.8 and rule.window == 300 and rule.patience == 600
 
 
 def test_holdout_projected_gain_counts_the_fitted_pixels_too():

@@ -179,11 +179,12 @@ class HoldOut(StopRule):
     pixels (the data term there) for the pixels the fit sees, the held-out error for all the others
     (missing and held out alike: the held-out pixels are a random sample of them, as far as the fit can
     tell). It stops when the gain of that estimate over the last ``window`` iterations, in dB (10 log10 of
-    the ratio of its best value then and now), extrapolated linearly to the fit's iteration cap, is under
-    ``projected`` dB. On a concave curve the straight line over-estimates what is left, so the image
-    returned is within about that much of the run's end. (The held-out error alone levels off well before
-    the whole image does: the fitted pixels keep improving for the rest of the run, unless the fit returns
-    them as measured, ``keep_known``, when the estimate is the held-out error alone.)
+    the ratio of its best value then and now; 20 log10 for the absolute-error data term, L1), extrapolated
+    linearly to the fit's iteration cap, is under ``projected`` dB. On a concave curve the straight line
+    over-estimates what is left, so the image returned is within about that much of the run's end. (The
+    held-out error alone levels off well before the whole image does: the fitted pixels keep improving for
+    the rest of the run, unless the fit returns them as measured, ``keep_known``, when the estimate is the
+    held-out error alone.)
 
     Unlike the other rules it changes the fit (the held-out pixels are not fitted); at 5 % that is small.
     Cost: one forward of the operator and a reduction at each check, plus one stored image.
@@ -272,7 +273,8 @@ class HoldOut(StopRule):
         then = self._bests.pop(it - self.window, None)
         if then is None or not (self._best_estimate > 0 and math.isfinite(then)):
             return False
-        gain = 10 * math.log10(then / self._best_estimate)
+        # in dB of PSNR: 10 log10 of a ratio of squared errors, 20 log10 of one of absolute errors (L1)
+        gain = (20 if getattr(f.loss, "name", "") == "l1" else 10) * math.log10(then / self._best_estimate)
         self.projected_gain = gain * max(0, self.cap - it) / self.window
         return self.projected_gain < self.projected
 
@@ -466,12 +468,14 @@ STOP_RULES: dict[str, Callable[[], StopRule]] = {
 }
 
 
-#: ``holdout`` on noise-free inpainting stops when the held-out gain projected to the cap is under this
-#: (dB). Chosen on the 11 pixel-restoration crops (128x128, 50 % missing, fixed 3000-iteration runs): a
-#: replay of the rule on the ground-truth PSNR curve (a stand-in for the held-out curve; oracle, not a
-#: result) stopped at 66 % of the count, 0.43 dB under the run's peak (0.7 dB: 69 %, 0.36 dB; 1.0 dB:
-#: 63 %, 0.50 dB). The online figures are in docs/benchmarks.md ("Automatic stopping").
-INPAINT_PROJECTED_DB = 0.8
+#: ``holdout`` (as ``make_stop_rule`` builds it) also stops when the gain projected to the cap is under this
+#: (dB): noise-free data (pixel restoration; salt-and-pepper with its impulses left out of the fit) keeps
+#: improving, ever more slowly, and never passes its minimum. Chosen on the 11 pixel-restoration crops
+#: (128x128, 50 % missing, fixed 3000-iteration runs): a replay of the rule on the ground-truth PSNR curve
+#: (a stand-in for the held-out curve; oracle, not a result) stopped at 66 % of the count, 0.43 dB under
+#: the run's peak (0.7 dB: 69 %, 0.36 dB; 1.0 dB: 63 %, 0.50 dB). The online figures are in
+#: docs/benchmarks.md ("Automatic stopping").
+PROJECTED_DB = 0.8
 
 #: What ``auto`` means per task, from the measurements in docs/benchmarks.md ("Automatic stopping"): on
 #: the 128x128 crops of the paper's 9 sigma-25 images, method-noise stopping (checks every 10 iterations,
@@ -502,11 +506,9 @@ def make_stop_rule(
         return WindowedVariance(window=max(20, round(100 * ratio)), patience=max(100, round(1000 * ratio)))
     if name.startswith("mns-"):
         return MethodNoise(name[4:], sigma=sigma)
-    if name == "holdout" and task == "inpaint":
-        # noise-free data: stop on diminishing held-out returns (see HoldOut and AUTO_INPAINT)
+    if name == "holdout":
+        # the minimum with a patience of a fifth of the budget, or diminishing returns (see HoldOut)
         budget = num_iter or 3000
-        return HoldOut(patience=max(100, round(budget / 5)), projected=INPAINT_PROJECTED_DB,
+        return HoldOut(patience=max(100, round(budget / 5)), projected=PROJECTED_DB,
                        window=max(20, round(budget / 10)))
-    if name == "holdout" and num_iter:
-        return HoldOut(patience=max(100, round(num_iter / 5)))
     return STOP_RULES[name]()
