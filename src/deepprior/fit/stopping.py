@@ -264,9 +264,11 @@ class HoldOut(StopRule):
             return True
         if self.projected is None:
             return False
-        with torch.no_grad():
-            fitted = float(f.loss(f.operator(state.average), f.y, f.weights))
-        estimate = self._share_fitted * fitted + (1 - self._share_fitted) * value  # whole-image squared error
+        estimate = value  # whole-image error: the held-out error, plus the fitted pixels' where they count
+        if self._share_fitted > 0:
+            with torch.no_grad():
+                fitted = float(f.loss(f.operator(state.average), f.y, f.weights))
+            estimate = self._share_fitted * fitted + (1 - self._share_fitted) * value
         it = state.iteration
         self._best_estimate = min(self._best_estimate, estimate)
         self._bests[it] = self._best_estimate
