@@ -339,6 +339,31 @@ def test_inpainting_keeps_the_known_pixels_unless_asked_not_to():
     assert kept.config["keep_known"] and not raw.config["keep_known"]
 
 
+def test_salt_and_pepper_denoising_keeps_the_pixels_the_impulses_missed():
+    import deepprior
+    from deepprior.errors import ConfigError
+    from deepprior.fit.losses import impulse_mask
+
+    yy, xx = np.mgrid[0:32, 0:32]
+    img = np.stack([40 + 5 * xx, 60 + 4 * yy, 120 + 2 * (xx + yy)], axis=-1).astype(np.uint8)  # no pure black/white
+    noisy = deepprior.degrade(img, noise="salt-pepper", amount=0.1, seed=3).image.pixels
+    flagged = impulse_mask(torch.from_numpy(noisy).permute(2, 0, 1)[None]).numpy()[0, 0]
+    assert 0.05 < flagged.mean() < 0.15
+    kept = deepprior.denoise(noisy, noise="salt-pepper", amount=0.1, num_iter=5, stop="none", reference=img)
+    raw = deepprior.denoise(noisy, noise="salt-pepper", amount=0.1, num_iter=5, stop="none", reference=img,
+                            keep_known=False)
+    k8, r8 = (np.round(r.image.pixels * 255).astype(int) for r in (kept, raw))
+    n8 = np.round(noisy * 255).astype(int)
+    assert (k8[~flagged] == n8[~flagged]).all() and not (r8[~flagged] == n8[~flagged]).all()
+    assert (k8[flagged] == r8[flagged]).all()  # the same fit: the network fills the flagged pixels
+    assert not (k8[flagged] == n8[flagged]).all()
+    assert kept.config["keep_known"] and not raw.config["keep_known"]
+    # noise that touches every pixel has nothing to keep
+    assert not deepprior.denoise(noisy, sigma=25, num_iter=2, stop="none").config["keep_known"]
+    with pytest.raises(ConfigError, match="keep_known needs a noise that leaves"):
+        deepprior.denoise(noisy, sigma=25, num_iter=2, keep_known=True)
+
+
 def test_holdout_draws_measured_pixels_even_from_a_mask_made_with_the_same_seed():
     import deepprior
     from deepprior.fit.stopping import HoldOut

@@ -616,6 +616,7 @@ def denoise(
     peak: float | None = None,
     amount: float | None = None,
     loss: str | None = None,
+    keep_known: bool | None = None,
     preset: str | None = None,
     net: str | None = None,
     num_iter: int | None = None,
@@ -659,6 +660,10 @@ def denoise(
         peak: Poisson peak (photons at intensity 1), when known.
         amount: salt-and-pepper fraction of pixels, when known.
         loss: override the data term (``mse``, ``l1``, ``poisson``, ``speckle``).
+        keep_known: return the pixels the noise left untouched as given and the network's image only in
+            the others: with salt-and-pepper (named, or identified by the blind setting) the pixels not
+            flagged as impulses. Default: on when the noise model has such pixels; asking for it with a
+            noise that touches every pixel is an error.
 
     """
     img = io.load_image(image)
@@ -668,8 +673,12 @@ def denoise(
                                                       loss=loss)
     from .physics import Identity
 
+    exact = data_term is not None and data_term.exact(y) is not None
+    if keep_known and not exact:
+        raise ConfigError(f"keep_known needs a noise that leaves some pixels untouched (salt-and-pepper); "
+                          f"{noise_info['model']} noise touches every pixel")
     job = _Job("denoise", img, Identity(), y, None, 1, img.alpha, sigma=gauss_sigma, input_for_score=img.pixels,
-               loss=data_term, noise=noise_info)
+               loss=data_term, noise=noise_info, keep_known=exact if keep_known is None else keep_known)
     return _run(
         job, preset=preset, net=net, num_iter=num_iter, lr=lr, seed=seed, device=device, precision=precision,
         threads=threads, stop=stop, reference=reference, snapshots=snapshots, snapshot_dir=snapshot_dir,

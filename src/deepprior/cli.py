@@ -269,10 +269,13 @@ def cli() -> None:
               help="Salt-and-pepper fraction of pixels, when known; estimated otherwise.")
 @click.option("--loss", type=click.Choice(["mse", "l1", "poisson", "speckle"]), default=None,
               help="Override the data term the noise model picks.")
+@click.option("--keep-known/--no-keep-known", default=None,
+              help="Return the pixels the noise left untouched as given (salt-and-pepper: those not flagged as "
+                   "impulses); the network fills only the others. Default: on for salt-and-pepper.")
 @common_options
 @handle_errors
 def denoise(inputs: tuple[Path, ...], output: Path, noise: str | None, sigma: float | None, peak: float | None,
-            amount: float | None, loss: str | None, **opts: Any) -> None:
+            amount: float | None, loss: str | None, keep_known: bool | None, **opts: Any) -> None:
     r"""Remove noise from INPUT (files or folders).
 
     \b
@@ -283,7 +286,7 @@ def denoise(inputs: tuple[Path, ...], output: Path, noise: str | None, sigma: fl
     from .api import denoise as run
 
     _run_many("denoise", run, inputs, output, opts,
-              {"sigma": sigma, "noise": noise, "peak": peak, "amount": amount, "loss": loss})
+              {"sigma": sigma, "noise": noise, "peak": peak, "amount": amount, "loss": loss, "keep_known": keep_known})
 
 
 @cli.command(cls=_LazyEpilogCommand)

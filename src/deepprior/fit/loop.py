@@ -122,7 +122,9 @@ class Fitter:
             pair) instead of the random one the config describes.
         keep_known: return the measured entries of ``y`` as measured and the network's image only where
             nothing was measured (data consistency, for noise-free inpainting; the operator must map the
-            image to ``y`` entry for entry). The history's reference PSNR scores that image too.
+            image to ``y`` entry for entry). Where the data term knows which entries its noise left exact
+            (``DataTerm.exact``: the pixels salt-and-pepper did not hit), only those. The history's
+            reference PSNR scores that image too.
 
     Example:
         >>> from deepprior.nets import build_net, SkipConfig
@@ -171,6 +173,9 @@ class Fitter:
             if int(getattr(operator, "factor", 1)) != 1:
                 raise ConfigError("keep_known needs an operator that measures the image entry for entry")
             self.keep = (measured if measured is not None else torch.ones_like(self.y)).clone()
+            exact = self.loss.exact(self.y)  # e.g. the pixels salt-and-pepper noise did not hit
+            if exact is not None:
+                self.keep = self.keep * exact.to(self.keep)
         self.stop = stop if stop is not None else NoStop()
         self.callbacks = list(callbacks)
         self.reference = None if reference is None else reference.to(self.device, torch.float32)

@@ -53,6 +53,12 @@ class DataTerm:
         """Per-entry ``E[(y - x)^2]`` under the noise model for a clean image ``x``; None if unknown."""
         return None
 
+    def exact(self, y: torch.Tensor) -> torch.Tensor | None:
+        """Weights 1 at the entries of ``y`` this noise model leaves untouched (the fit may return them as
+        measured, the Fitter's ``keep_known``), 0 elsewhere; None when no entry is known to be exact.
+        """
+        return None
+
     def describe(self) -> dict[str, object]:
         return {"name": self.name}
 
@@ -94,6 +100,8 @@ class L1(DataTerm):
     then restore only the detected pixels): the network then never sees most impulses, and denoising
     becomes pixel restoration of the flagged pixels, which does not overfit the way fitting the impulses
     does. The impulses the test misses are the ones close to their neighbours, so fitting them costs little.
+    Salt-and-pepper noise leaves the other pixels as they were, so they are exact (:meth:`exact`): the fit
+    can return them as measured and fill only the flagged ones, as a switching median filter does.
 
     Args:
         amount: fraction of pixels hit by salt-and-pepper impulses, when known (for the stopping rule).
@@ -121,6 +129,9 @@ class L1(DataTerm):
             keep = self.keep(y)
             weights = keep if weights is None else weights * keep
         return _mean((pred - y).abs(), weights)
+
+    def exact(self, y: torch.Tensor) -> torch.Tensor | None:
+        return self.keep(y) if self.skip_impulses else None
 
     def expected_residual(self, x: torch.Tensor) -> torch.Tensor | None:
         if self.amount is None or self.skip_impulses:
