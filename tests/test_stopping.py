@@ -339,29 +339,47 @@ def test_inpainting_keeps_the_known_pixels_unless_asked_not_to():
     assert kept.config["keep_known"] and not raw.config["keep_known"]
 
 
-def test_salt_and_pepper_denoising_keeps_the_pixels_the_impulses_missed():
+def test_salt_and_pepper_denoising_keeps_the_pixels_that_are_not_pure_black_or_white():
     import deepprior
     from deepprior.errors import ConfigError
-    from deepprior.fit.losses import impulse_mask
+    from deepprior.fit.losses import extreme_mask, impulse_mask
 
     yy, xx = np.mgrid[0:32, 0:32]
-    img = np.stack([40 + 5 * xx, 60 + 4 * yy, 120 + 2 * (xx + yy)], axis=-1).astype(np.uint8)  # no pure black/white
+    img = np.stack([40 + 5 * xx, 60 + 4 * yy, 120 + 2 * (xx + yy)], axis=-1).astype(np.uint8)
+    img[:, 24:] = 235  # a bright band: salt there is too close to its neighbours for the impulse test
     noisy = deepprior.degrade(img, noise="salt-pepper", amount=0.1, seed=3).image.pixels
-    flagged = impulse_mask(torch.from_numpy(noisy).permute(2, 0, 1)[None]).numpy()[0, 0]
-    assert 0.05 < flagged.mean() < 0.15
+    t = torch.from_numpy(noisy).permute(2, 0, 1)[None]
+    pure, flagged = extreme_mask(t).numpy()[0, 0], impulse_mask(t).numpy()[0, 0]
+    assert 0.08 < pure.mean() < 0.12 and (pure & ~flagged).any()  # some impulses escape the test
     kept = deepprior.denoise(noisy, noise="salt-pepper", amount=0.1, num_iter=5, stop="none", reference=img)
     raw = deepprior.denoise(noisy, noise="salt-pepper", amount=0.1, num_iter=5, stop="none", reference=img,
                             keep_known=False)
     k8, r8 = (np.round(r.image.pixels * 255).astype(int) for r in (kept, raw))
     n8 = np.round(noisy * 255).astype(int)
-    assert (k8[~flagged] == n8[~flagged]).all() and not (r8[~flagged] == n8[~flagged]).all()
-    assert (k8[flagged] == r8[flagged]).all()  # the same fit: the network fills the flagged pixels
-    assert not (k8[flagged] == n8[flagged]).all()
+    assert (k8[~pure] == n8[~pure]).all() and not (r8[~pure] == n8[~pure]).all()
+    assert (k8[pure] == r8[pure]).all()  # the same fit: the network fills every pure pixel, flagged or not
+    assert not (k8[pure & ~flagged] == n8[pure & ~flagged]).all()
     assert kept.config["keep_known"] and not raw.config["keep_known"]
     # noise that touches every pixel has nothing to keep
     assert not deepprior.denoise(noisy, sigma=25, num_iter=2, stop="none").config["keep_known"]
     with pytest.raises(ConfigError, match="keep_known needs a noise that leaves"):
         deepprior.denoise(noisy, sigma=25, num_iter=2, keep_known=True)
+
+
+def test_holdout_scores_only_entries_returned_as_measured_when_the_fit_keeps_them():
+    from deepprior.fit.losses import L1
+    from deepprior.fit.stopping import HoldOut
+
+    y = torch.full((1, 1, 32, 32), 0.5)
+    y[..., ::3, ::2] = 1.0  # pure white: not exact under salt-and-pepper, so never returned as measured
+    net = SkipNet(4, 1, SkipConfig((4,), (4,), (2,)))
+    rule = HoldOut(fraction=0.3)
+    fitter = Fitter(net, Identity(), y, config=FitConfig(num_iter=1, input_depth=4), stop=rule,
+                    loss=L1(skip_impulses=True), keep_known=True)
+    rule.reset(fitter)
+    pure = (y >= 1).float()
+    assert float((rule.held * pure).sum()) == 0 and float(rule.held.sum()) > 50
+    assert float(((1 - fitter.weights) * pure).sum()) > 10  # pure pixels were drawn, and left out of the fit
 
 
 def test_holdout_draws_measured_pixels_even_from_a_mask_made_with_the_same_seed():

@@ -662,7 +662,7 @@ def denoise(
         loss: override the data term (``mse``, ``l1``, ``poisson``, ``speckle``).
         keep_known: return the pixels the noise left untouched as given and the network's image only in
             the others: with salt-and-pepper (named, or identified by the blind setting) the pixels not
-            flagged as impulses. Default: on when the noise model has such pixels; asking for it with a
+            pure black or white. Default: on when the noise model has such pixels; asking for it with a
             noise that touches every pixel is an error.
 
     """

@@ -270,8 +270,8 @@ def cli() -> None:
 @click.option("--loss", type=click.Choice(["mse", "l1", "poisson", "speckle"]), default=None,
               help="Override the data term the noise model picks.")
 @click.option("--keep-known/--no-keep-known", default=None,
-              help="Return the pixels the noise left untouched as given (salt-and-pepper: those not flagged as "
-                   "impulses); the network fills only the others. Default: on for salt-and-pepper.")
+              help="Return the pixels the noise left untouched as given (salt-and-pepper: those not pure "
+                   "black or white); the network fills only the others. Default: on for salt-and-pepper.")
 @common_options
 @handle_errors
 def denoise(inputs: tuple[Path, ...], output: Path, noise: str | None, sigma: float | None, peak: float | None,

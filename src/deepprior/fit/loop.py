@@ -123,7 +123,7 @@ class Fitter:
         keep_known: return the measured entries of ``y`` as measured and the network's image only where
             nothing was measured (data consistency, for noise-free inpainting; the operator must map the
             image to ``y`` entry for entry). Where the data term knows which entries its noise left exact
-            (``DataTerm.exact``: the pixels salt-and-pepper did not hit), only those. The history's
+            (``DataTerm.exact``: for salt-and-pepper, the pixels not pure black or white), only those. The history's
             reference PSNR scores that image too.
 
     Example:

@@ -184,7 +184,9 @@ class HoldOut(StopRule):
     over-estimates what is left, so the image returned is within about that much of the run's end. (The
     held-out error alone levels off well before the whole image does: the fitted pixels keep improving for
     the rest of the run, unless the fit returns them as measured, ``keep_known``, when the estimate is the
-    held-out error alone.)
+    held-out error alone, scored on the held-out pixels it returns as measured: with salt-and-pepper noise
+    those that are not pure black or white, so that impulses no test can tell from the image do not weigh
+    on it.)
 
     Unlike the other rules it changes the fit (the held-out pixels are not fitted); at 5 % that is small.
     Cost: one forward of the operator and a reduction at each check, plus one stored image.
@@ -234,6 +236,9 @@ class HoldOut(StopRule):
         if float(self.held.sum()) < 1:
             raise ConfigError("holdout: no measured pixel was held out (image too small)")
         fitter.weights = base * (1 - pick)
+        keep = getattr(fitter, "keep", None)
+        if keep is not None:  # scored only where the returned image is the measurement (see the docstring)
+            self.held = self.held * keep
         region = getattr(fitter, "_region", None)
         h, w = (region[2], region[3]) if region is not None else y.shape[-2:]
         total = float(y.shape[1] * h * w)
