@@ -3,11 +3,15 @@
 The fits keep, at every check (10 iterations), the held-out loss of the averaged output (the rule's trace)
 and, in the history, its PSNR against the measurement on the fitted pixels; the rule's whole-image estimate
 is rebuilt from those two with the fitted share of the image (the known share of the mask less the 5 %
-held out: approximate, the rule counts the pixels it picked). A replay of the rule on the same fit, not an
+held out: approximate, the rule counts the pixels it picked). Where the fit returned its known pixels as
+given (``keep_known``: pixel restoration since, salt-and-pepper denoising) the estimate is the held-out loss
+alone, so the replay is exact up to the 10-iteration resolution. A replay of the rule on the same fit, not an
 online run; gaps are to the run's oracle peak (ground truth: an upper bound).
 
     .venv/bin/python benchmarks/replay_holdout.py benchmarks/results/stop_eval_pixels_crop128.json \\
         --projected 0.5 0.8 1.0
+    .venv/bin/python benchmarks/replay_holdout.py benchmarks/results/stop_eval_w48_crop256_saltpepper.json \\
+        benchmarks/results/stop_eval_w48_crop256_saltpepper_b.json --condition salt-pepper-0.1
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from deepprior import io
 
 def replay(row: dict, share: float, projected: float, window: int) -> tuple[int, float]:
     """Where the rule stops (iteration) and the PSNR of the image it returns (the latest best estimate)."""
+    loss = row.get("loss")
+    db = 20 if (loss.get("name") if isinstance(loss, dict) else loss) == "l1" else 10  # as HoldOut.update
     fitted = {h["iteration"]: 10 ** (-h["psnr_input"] / 10) for h in row["history"]}
     psnr = {h["iteration"]: h["psnr"] for h in row["history"]}
     cap, best, bests, best_held, best_it = row["cap"], math.inf, {}, math.inf, 0
@@ -34,26 +40,30 @@ def replay(row: dict, share: float, projected: float, window: int) -> tuple[int,
         best = min(best, share * fitted[it] + (1 - share) * held)
         bests[it] = best
         then = bests.get(it - window)
-        if then is not None and 10 * math.log10(then / best) * max(0, cap - it) / window < projected:
+        if then is not None and db * math.log10(then / best) * max(0, cap - it) / window < projected:
             return it, psnr[best_it]
     return cap, psnr[best_it]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("results", type=Path)
+    ap.add_argument("results", type=Path, nargs="+")
     ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--condition", default="pixels-50")
     ap.add_argument("--projected", type=float, nargs="+", default=[0.5, 0.8, 1.0])
     args = ap.parse_args()
-    data = json.loads(args.results.read_text())
-    rows = [r for r in data["rows"] if r["condition"] == "pixels-50"]
-    crop = data["meta"]["args"]["crop"]
+    datas = [json.loads(p.read_text()) for p in args.results]
+    rows = [r for d in datas for r in d["rows"] if r["condition"] == args.condition]
+    crop = datas[0]["meta"]["args"]["crop"]
     print("| projected (dB) | images | gap (mean / max) | iterations run (mean) |\n|---|---|---|---|")
     for p in args.projected:
         gaps, fracs = [], []
         for r in rows:
-            masked = io.load_image(args.data / f"dip-paper/pixels50/{r['image']}_masked.png").pixels
-            share = float((centre_crop(masked, crop).mean(axis=2) != 0).mean()) * 0.95
+            if r.get("keep_known"):
+                share = 0.0
+            else:
+                masked = io.load_image(args.data / f"dip-paper/pixels50/{r['image']}_masked.png").pixels
+                share = float((centre_crop(masked, crop).mean(axis=2) != 0).mean()) * 0.95
             it, psnr = replay(r, share, p, window=r["cap"] // 10)
             gaps.append(r["oracle_psnr"] - psnr)
             fracs.append(it / r["cap"])
