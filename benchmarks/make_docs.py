@@ -179,12 +179,19 @@ def auto_summary() -> list[str]:
         "--images barbara boat house Lena512 peppers256` (Table 1's masked inputs, 64-channel `fast` for "
         "inpainting). The full tables of every rule follow.",
         "",
-        "Salt-and-pepper misses: with its impulses left out of the fit nothing is over-fitted, every fit peaks "
-        "at the 3000th iteration, and `holdout`'s diminishing-returns stop comes too soon (F16: at 2230, where "
-        "the PSNR still rises 0.96 dB to the end while the held-out L1 error, in PSNR terms, improves by "
-        "0.34 dB from 2250 on). Returning the non-impulse pixels as given "
-        "(as inpainting now keeps its known pixels) and a held-out estimate in squared error are the next "
-        "things to try.",
+        "Salt-and-pepper: returning the pixels that are not pure black or white as given (`keep_known`, as "
+        "inpainting keeps its known pixels) turns it into pixel restoration of the pure pixels, and `holdout`'s "
+        "estimate into the held-out error alone; with the network's image everywhere (before) it missed both "
+        "bounds (0.67 dB at 72 %; table below). It now meets them with little room (0.49 dB, 67 %): the fits "
+        "still rise at the 3000th iteration (peaks at 2950-3000), so any stop short of the count gives up "
+        "some of the last third. The peak itself rose from 32.22 to 40.80 dB (mean of the 5 crops). The "
+        "threshold (0.8 dB) was fixed before these runs; other thresholds replayed on the same fits (exact "
+        "here: the estimate is the held-out loss alone, which the trace keeps; `.venv/bin/python "
+        "benchmarks/replay_holdout.py benchmarks/results/stop_eval_w48_crop256_saltpepper.json "
+        "benchmarks/results/stop_eval_w48_crop256_saltpepper_b.json --condition salt-pepper-0.1 --projected "
+        "0.3 0.4 0.5 0.6 0.8 1.0`; the 0.8 row reproduces the online one): 0.3 dB stops 0.21 dB under the peak "
+        "at 81 % of the count, 0.4 at 0.28 / 77 %, 0.5 at 0.34 / 74 %, 0.6 at 0.39 / 71 %, 0.8 at 0.49 / "
+        "67 %, 1.0 at 0.58 / 63 %: only 0.6-0.8 meet both bounds.",
         "",
     ]
     return lines
@@ -324,12 +331,30 @@ def stopping_section() -> str:
             "720-iteration wait online, the same command with `--conditions CONDITION` and the files of the "
             "summary table above (the `_b` files: images run by a second process beside the first). "
             "salt-pepper-0.1 is fitted with 5 % of its measured pixels held out (its `auto` rule is `holdout`), "
-            "and every rule observes that fit; it ran at commit 86d5370, when `holdout` gained the "
-            "diminishing-returns stop for every task: before it, F16 ran all 3000 iterations (the minimum-only "
-            "rule never fired; peak 34.62 dB at 3000, the impulses being left out of the fit, nothing is "
-            "over-fitted).",
+            "and every rule observes that fit; its rows ran at commit f467ae6, with the pixels that are not "
+            "pure black or white returned as given (`keep_known`, the default for salt-and-pepper since).",
             "",
         ]
+        nokeep = [r for r in _eval_rows("stop_eval_w48_crop256_saltpepper_nokeep.json")[1]
+                  if r["condition"] == "salt-pepper-0.1"]
+        if nokeep:
+            lines += [
+                "Salt-and-pepper before that, with the network's image everywhere (commit 86d5370, when "
+                "`holdout` gained the diminishing-returns stop; before it the minimum-only rule never fired and "
+                "F16 ran all 3000 iterations). With its impulses left out of the fit nothing is over-fitted and "
+                "every fit peaks at the 3000th iteration; `holdout` stopped too soon (F16 at 2230, where the "
+                "PSNR still rises 0.96 dB to the end while the held-out L1 error, in PSNR terms, improves by "
+                "0.34 dB from 2250 on):",
+                "",
+                to_markdown(nokeep).strip(),
+                "",
+                "Files `stop_eval_w48_crop256_saltpepper_nokeep.json` and `..._nokeep_b.json` (`--keep-known` "
+                "did not exist then; `--no-keep-known` gives that image now). A first version of the keep "
+                "(commit 1a275d1) returned every pixel the impulse test did not flag: 3 % of F16's pixels are "
+                "impulses the test misses (salt on bright areas, within 0.25 of its neighbours' median), which "
+                "capped F16 at 28.97 dB; the rows above keep only the pixels that are not pure black or white.",
+                "",
+            ]
         if pixels:
             lines += [
                 "Pixel restoration (Table 1's masked inputs, 128x128 centre crops, the 64-channel `fast` for "
@@ -592,27 +617,46 @@ def speed_section() -> str:
     return "\n".join(lines)
 
 
+#: Full-size runs (issue #6): results file -> what the default was when it ran.
+FULL_SIZE = {
+    "full_size_sigma25.json": "`fast` with 64 channels, lr 0.003, a 1500-iteration cap (commit 6dc150e)",
+    "full_size_sigma25_w48.json": "`fast` with 48 channels and the paper's 3000-iteration cap (today's default)",
+}
+
+
 def full_size_section() -> str:
-    path = RESULTS / "full_size_sigma25.json"
-    if not path.exists():
+    runs = [(RESULTS / name, what) for name, what in FULL_SIZE.items() if (RESULTS / name).exists()]
+    if not runs:
         return ""
-    rows = json.loads(path.read_text())["rows"]
     lines = [
         "## Full size, sigma 25 (issue #6)",
         "",
-        "The default `deepprior denoise --sigma 25` (`fast`, automatic stop) on the paper's full-size noisy "
+        "The default `deepprior denoise --sigma 25` (automatic stop) on the paper's full-size noisy "
         "images; the ratio is its time over 1800 iterations of the paper configuration in float32, timed in the "
-        f"same run on the same image. {len(rows)} of 9 images so far.",
+        "same run on the same image (before and after the fit, averaged). Issue #6 asks for a mean of at least "
+        "30.43 dB over the 9 images at a ratio of at most 0.1.",
         "",
-        "| image | PSNR | iterations | stop | seconds | reference s / iteration | ratio | oracle peak (iteration) |",
-        "|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        lines.append(f"| {r['image']} | {r['psnr']:.2f} | {r['iterations']} | {r['stop']['name']} | "
-                     f"{r['seconds']:.0f} | {sum(r['reference_s_per_iter']) / 2:.2f} | {r['ratio_to_reference']:.3f} | "
-                     f"{r['oracle_psnr']:.2f} ({r['oracle_iteration']}) |")
-    lines += ["", "Command: `.venv/bin/python benchmarks/full_size.py --images F16 --threads 1 --json "
-              "benchmarks/results/full_size_sigma25.json` (one thread, another job on the other core).", ""]
+    for path, what in runs:
+        rows = json.loads(path.read_text())["rows"]
+        lines += [
+            f"{what}: {len(rows)} of 9 images.",
+            "",
+            "| image | PSNR | iterations | stop | seconds | reference s / iteration | ratio | oracle peak (iteration) "
+            "| first >= 30.43 dB (iteration, ratio) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            ref = sum(r["reference_s_per_iter"]) / 2
+            first = next((h["iteration"] for h in r["history"] if (h.get("psnr") or 0) >= 30.43), None)
+            reach = "never" if first is None else (
+                f"{first}, {r['seconds'] * first / r['iterations'] / (1800 * ref):.3f}")
+            lines.append(f"| {r['image']} | {r['psnr']:.2f} | {r['iterations']} | {r['stop']['name']} | "
+                         f"{r['seconds']:.0f} | {ref:.2f} | {r['ratio_to_reference']:.3f} | "
+                         f"{r['oracle_psnr']:.2f} ({r['oracle_iteration']}) | {reach} |")
+        lines += ["", f"Command: `.venv/bin/python benchmarks/full_size.py --images F16 --threads 1 --json "
+                  f"benchmarks/results/{path.name}` (one thread, other jobs on the other core; the time to "
+                  "30.43 dB assumes iterations of even cost).", ""]
     return "\n".join(lines)
 
 
