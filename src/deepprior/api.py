@@ -675,8 +675,9 @@ def denoise(
 
     exact = data_term is not None and data_term.exact(y) is not None
     if keep_known and not exact:
-        raise ConfigError(f"keep_known needs a noise that leaves some pixels untouched (salt-and-pepper); "
-                          f"{noise_info['model']} noise touches every pixel")
+        found = "the blind setting found no impulses" if noise_info["model"] == "unknown" else (
+            f"{noise_info['model']} noise touches every pixel")
+        raise ConfigError(f"keep_known needs a noise that leaves some pixels untouched (salt-and-pepper); {found}")
     job = _Job("denoise", img, Identity(), y, None, 1, img.alpha, sigma=gauss_sigma, input_for_score=img.pixels,
                loss=data_term, noise=noise_info, keep_known=exact if keep_known is None else keep_known)
     return _run(
