@@ -419,6 +419,19 @@ def stopping_section() -> str:
         ]
         if (RESULTS / "check_mns_hits_w48_crop256.md").exists():
             lines += [(RESULTS / "check_mns_hits_w48_crop256.md").read_text().strip(), ""]
+        online = _eval_rows("stop_eval_w48_crop256_online.json")[1]
+        if online:
+            cells = "; ".join(
+                f"{r['image']}: stopped at {r['rules']['mns-adaptive']['ran']} with "
+                f"{r['rules']['mns-adaptive']['psnr']:.2f} dB (peak {r['oracle_psnr']:.2f} at {r['oracle_iteration']})"
+                for r in online)
+            lines += [
+                f"Online confirmation of the 720-iteration wait, Gaussian 25 ({len(online)} of the 5 crops so far; "
+                "`.venv/bin/python benchmarks/stop_eval.py --crop 256 --conditions gaussian-25 --images hill "
+                "kodim03 --threads 1 --json benchmarks/results/stop_eval_w48_crop256_online.json`): "
+                f"{cells}. The replay gave hill 1320, 30.45 dB and kodim03 1330, 29.97 dB.",
+                "",
+            ]
     lines += [
         "### Replay: the check interval",
         "",
