@@ -17,9 +17,8 @@ import argparse
 import json
 from pathlib import Path
 
+from deepprior.fit.stopping import MethodNoise
 from replay_mns import first_hit_online
-
-WAIT = 720  # iterations after the first hit at 256x256 (MethodNoise.pace: 24 checks, 30 apart)
 
 
 def main() -> None:
@@ -30,12 +29,14 @@ def main() -> None:
     print("| condition | image | first hit | samples in the wait | rises | fall over the wait (0-255) |\n"
           "|---|---|---|---|---|---|")
     for path in args.results:
-        for r in json.loads(path.read_text())["rows"]:
+        data = json.loads(path.read_text())
+        wait = 24 * MethodNoise.pace(data["meta"]["args"]["crop"])  # 24 checks after the first hit: 720 at 256
+        for r in data["rows"]:
             first = first_hit_online(r, args.online_pace)
             if first is None or first < 0:
                 continue
             stats = [255 * 10 ** (-h["psnr_input"] / 20) for h in r["history"]
-                     if h["iteration"] % 10 == 0 and first <= h["iteration"] <= first + WAIT]
+                     if h["iteration"] % 10 == 0 and first <= h["iteration"] <= first + wait]
             rises = sum(b > a for a, b in zip(stats, stats[1:], strict=False))
             print(f"| {r['condition']} | {r['image']} | {first} | {len(stats)} | {rises} | "
                   f"{stats[0] - stats[-1]:.3f} |")

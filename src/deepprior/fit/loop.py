@@ -173,7 +173,7 @@ class Fitter:
             if int(getattr(operator, "factor", 1)) != 1:
                 raise ConfigError("keep_known needs an operator that measures the image entry for entry")
             self.keep = (measured if measured is not None else torch.ones_like(self.y)).clone()
-            exact = self.loss.exact(self.y)  # e.g. the pixels salt-and-pepper noise did not hit
+            exact = self.loss.exact(self.y)  # e.g. salt-and-pepper: the pixels not pure black or white
             if exact is not None:
                 self.keep = self.keep * exact.to(self.keep)
         self.stop = stop if stop is not None else NoStop()

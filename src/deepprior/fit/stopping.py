@@ -233,12 +233,12 @@ class HoldOut(StopRule):
         pick[chosen] = 1.0
         pick = pick.view(1, 1, *y.shape[-2:]).to(y.device)
         self.held = base * pick
-        if float(self.held.sum()) < 1:
-            raise ConfigError("holdout: no measured pixel was held out (image too small)")
         fitter.weights = base * (1 - pick)
         keep = getattr(fitter, "keep", None)
         if keep is not None:  # scored only where the returned image is the measurement (see the docstring)
             self.held = self.held * keep
+        if float(self.held.sum()) < 1:
+            raise ConfigError("holdout: no measured pixel was held out (image too small)")
         region = getattr(fitter, "_region", None)
         h, w = (region[2], region[3]) if region is not None else y.shape[-2:]
         total = float(y.shape[1] * h * w)
