@@ -84,6 +84,28 @@ def test_divergence_guard_restores_weights():
     assert torch.isfinite(r.image).all()
 
 
+def test_guard_snapshot_is_a_copy_that_restores_the_weights_exactly():
+    torch.manual_seed(0)
+    fitter = Fitter(SkipNet(8, 3, TINY), Identity(), _image(), config=FitConfig(num_iter=2, input_depth=8))
+    before = [t.clone() for t in fitter.net.state_dict().values()]
+    saved = fitter._snapshot_weights()
+    with torch.no_grad():
+        for p in fitter.net.parameters():
+            p.add_(1.0)
+    again = fitter._snapshot_weights(into=saved)
+    assert again is saved  # copied into the same memory, not reallocated
+    assert not all(torch.equal(a, b) for a, b in zip(saved, before, strict=True))
+    fresh = fitter._snapshot_weights()  # kept apart from the weights: changing them leaves the copy alone
+    with torch.no_grad():
+        for p in fitter.net.parameters():
+            p.sub_(1.0)
+    assert not all(torch.equal(a, b) for a, b in zip(fresh, before, strict=True))
+    fitter._restore_weights(fresh)
+    assert all(torch.equal(a, b) for a, b in zip(fitter.net.state_dict().values(), fresh, strict=True))
+    fitter._restore_weights(before)
+    assert all(torch.equal(a, b) for a, b in zip(fitter.net.state_dict().values(), before, strict=True))
+
+
 def test_interrupt_returns_the_current_average():
     class Boom(Callback):
         def on_step(self, state):
