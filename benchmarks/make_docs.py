@@ -660,6 +660,9 @@ def full_size_section() -> str:
     ]
     for path, what in runs:
         rows = json.loads(path.read_text())["rows"]
+        companion = path.with_name(path.stem + "_b.json")  # a second process's images
+        if companion.exists():
+            rows += json.loads(companion.read_text())["rows"]
         lines += [
             f"{what}: {len(rows)} of 9 images.",
             "",
@@ -675,9 +678,11 @@ def full_size_section() -> str:
             lines.append(f"| {r['image']} | {r['psnr']:.2f} | {r['iterations']} | {r['stop']['name']} | "
                          f"{r['seconds']:.0f} | {ref:.2f} | {r['ratio_to_reference']:.3f} | "
                          f"{r['oracle_psnr']:.2f} ({r['oracle_iteration']}) | {reach} |")
-        lines += ["", f"Command: `.venv/bin/python benchmarks/full_size.py --images F16 --threads 1 --json "
-                  f"benchmarks/results/{path.name}` (one thread, other jobs on the other core; the time to "
-                  "30.43 dB assumes iterations of even cost).", ""]
+        images = " ".join(r["image"] for r in rows)
+        lines += ["", f"Command: `.venv/bin/python benchmarks/full_size.py --images {images} --threads 1 --json "
+                  f"benchmarks/results/{path.name}` (one thread, other jobs on the other core; images after the "
+                  f"first two may be in `{companion.name}`, run by a second process; the time to 30.43 dB "
+                  "assumes iterations of even cost).", ""]
     return "\n".join(lines)
 
 
@@ -762,6 +767,25 @@ def full_size_curves_section() -> str:
                   "same images, 1800 iterations, mean over the images: " + ", ".join(
                       f"@{c} {sum(v) / len(v):.2f}" for c, v in pcols.items()) + " dB (`fast`: " + ", ".join(
                       f"@{c} {mean[c]:.2f}" for c in pcols) + ")."]
+    cpu_rows = []
+    for name in ("full_size_sigma25_w48.json", "full_size_sigma25_w48_b.json"):
+        if (RESULTS / name).exists():
+            cpu_rows += json.loads((RESULTS / name).read_text())["rows"]
+    gpu = {r["image"]: r for r in fast}
+    both = [r for r in cpu_rows if r["image"] in gpu]
+    if both:
+        points = (1000, 1400, 2000, 3000)
+        lines += ["", "The same default on the CPU (`benchmarks/full_size.py`, the section above) against the GPU "
+                  "curve, PSNR at the same iterations (the two devices draw different input perturbations: the fits "
+                  "differ from the first step):", "",
+                  "| image | " + " | ".join(f"CPU / GPU @{c}" for c in points) + " |",
+                  "|---|" + "---|" * len(points)]
+        for r in both:
+            cells = []
+            for c in points:
+                a, b = _at(r["history"], c), _at(gpu[r["image"]]["history"], c)
+                cells.append("—" if a is None or b is None else f"{a:.2f} / {b:.2f}")
+            lines.append(f"| {r['image']} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "Reading: per iteration `fast` tracks the paper network on the full-size images within 0.1 dB, so its "
