@@ -2,7 +2,8 @@
 
 The time of a full-size fit on this 2-core CPU is about an hour per 512x512 image, so the quality side of the
 full-size target (mean PSNR over the 9 images at a given stopping point) is measured here on whatever
-device is at hand, with the default preset run to a fixed count (``--stop none``) and the default stopping
+device is at hand, with a preset (``--preset``; without it, the device's default: ``fast`` on a CPU,
+``paper`` on a GPU) run to a fixed count (``--stop none``) and the default stopping
 rule (``mns-adaptive`` at sigma 25) observing: where it would have stopped, the PSNR of the image it would
 have returned, and its statistic at every check (for replays of other waits). Iteration counts carry across
 devices (the fit is the same algorithm; the numerics differ only in rounding: bfloat16 kernels of another
