@@ -1,7 +1,7 @@
 #!/bin/bash
 # Issue #6 on a CUDA machine: the per-iteration speed benchmark at 512 and 2048 (with torch.compile at 512), then
 # the full-size sigma-25 curves of `fast` (3000 iterations) and of the paper configuration (1800), one
-# process per image, all at once (an H100 ran nine: about 7 min for the default, 5 for paper).
+# process per image, all at once (an H100 ran nine paper fits at once: about 7 min for 3000 iterations).
 #   bash benchmarks/gpu_full_size.sh DATA_DIR OUT_DIR
 # DATA_DIR holds the paper's NAME_noisy.png and NAME_GT.png (../shared/data/dip-paper/denoising/sigma25).
 # Merge OUT_DIR/fast_*.json rows into one file for benchmarks/make_docs.py (full_size_curves_h100.json).
