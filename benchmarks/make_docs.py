@@ -659,10 +659,10 @@ def full_size_section() -> str:
         "",
     ]
     for path, what in runs:
-        rows = json.loads(path.read_text())["rows"]
         companion = path.with_name(path.stem + "_b.json")  # a second process's images
-        if companion.exists():
-            rows += json.loads(companion.read_text())["rows"]
+        files = [f for f in (path, companion) if f.exists()]
+        per_file = [(f, json.loads(f.read_text())["rows"]) for f in files]
+        rows = [r for _, rs in per_file for r in rs]
         lines += [
             f"{what}: {len(rows)} of 9 images.",
             "",
@@ -678,10 +678,15 @@ def full_size_section() -> str:
             lines.append(f"| {r['image']} | {r['psnr']:.2f} | {r['iterations']} | {r['stop']['name']} | "
                          f"{r['seconds']:.0f} | {ref:.2f} | {r['ratio_to_reference']:.3f} | "
                          f"{r['oracle_psnr']:.2f} ({r['oracle_iteration']}) | {reach} |")
-        images = " ".join(r["image"] for r in rows)
-        lines += ["", f"Command: `.venv/bin/python benchmarks/full_size.py --images {images} --threads 1 --json "
-                  f"benchmarks/results/{path.name}` (one thread, other jobs on the other core; images after the "
-                  f"first two may be in `{companion.name}`, run by a second process; the time to 30.43 dB "
+        if len(rows) > 1:
+            n = len(rows)
+            lines.append(f"| **mean ({n})** | **{sum(r['psnr'] for r in rows) / n:.2f}** | "
+                         f"{sum(r['iterations'] for r in rows) / n:.0f} | | | | "
+                         f"**{sum(r['ratio_to_reference'] for r in rows) / n:.3f}** | | |")
+        commands = "; ".join(
+            f"`.venv/bin/python benchmarks/full_size.py --images {' '.join(r['image'] for r in rs)} --threads 1 "
+            f"--json benchmarks/results/{f.name}`" for f, rs in per_file)
+        lines += ["", f"Commands: {commands} (one thread each, other jobs on the other core; the time to 30.43 dB "
                   "assumes iterations of even cost).", ""]
     return "\n".join(lines)
 
