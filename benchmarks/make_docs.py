@@ -645,6 +645,17 @@ FULL_SIZE = {
 }
 
 
+def _ref_s(r: dict) -> float:
+    """The reference's seconds per iteration of a full-size row: the mean of its timings before and after the
+    fit, unless one is more than 30 % above the other (another job disturbed it): then the smaller one."""
+    a, b = r["reference_s_per_iter"]
+    return min(a, b) if max(a, b) > 1.3 * min(a, b) else (a + b) / 2
+
+
+def _ratio(r: dict) -> float:
+    return r["seconds"] / (1800 * _ref_s(r))
+
+
 def full_size_section() -> str:
     runs = [(RESULTS / name, what) for name, what in FULL_SIZE.items() if (RESULTS / name).exists()]
     if not runs:
@@ -654,8 +665,12 @@ def full_size_section() -> str:
         "",
         "The default `deepprior denoise --sigma 25` (automatic stop) on the paper's full-size noisy "
         "images; the ratio is its time over 1800 iterations of the paper configuration in float32, timed in the "
-        "same run on the same image (before and after the fit, averaged). Issue #6 asks for a mean of at least "
-        "30.43 dB over the 9 images at a ratio of at most 0.1.",
+        "same run on the same image (before and after the fit, averaged; where one timing is more than 30 % "
+        "above the other, another job disturbed it and the smaller is used: lena's and peppers' 'before' "
+        "timings, 21.2 and 20.4 s against 9.8 and 10.4 after, ran beside a test suite; averaged, their ratios "
+        "would read 0.15, which `full_size.py` printed). The fits themselves shared the machine with other "
+        "jobs too (a 20-minute test suite during lena's and peppers'), so their seconds are, if anything, high. "
+        "Issue #6 asks for a mean of at least 30.43 dB over the 9 images at a ratio of at most 0.1.",
         "",
     ]
     for path, what in runs:
@@ -671,18 +686,18 @@ def full_size_section() -> str:
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in rows:
-            ref = sum(r["reference_s_per_iter"]) / 2
+            ref = _ref_s(r)
             first = next((h["iteration"] for h in r["history"] if (h.get("psnr") or 0) >= 30.43), None)
             reach = "never" if first is None else (
                 f"{first}, {r['seconds'] * first / r['iterations'] / (1800 * ref):.3f}")
             lines.append(f"| {r['image']} | {r['psnr']:.2f} | {r['iterations']} | {r['stop']['name']} | "
-                         f"{r['seconds']:.0f} | {ref:.2f} | {r['ratio_to_reference']:.3f} | "
+                         f"{r['seconds']:.0f} | {ref:.2f} | {_ratio(r):.3f} | "
                          f"{r['oracle_psnr']:.2f} ({r['oracle_iteration']}) | {reach} |")
         if len(rows) > 1:
             n = len(rows)
             lines.append(f"| **mean ({n})** | **{sum(r['psnr'] for r in rows) / n:.2f}** | "
                          f"{sum(r['iterations'] for r in rows) / n:.0f} | | | | "
-                         f"**{sum(r['ratio_to_reference'] for r in rows) / n:.3f}** | | |")
+                         f"**{sum(_ratio(r) for r in rows) / n:.3f}** | | |")
         commands = "; ".join(
             f"`.venv/bin/python benchmarks/full_size.py --images {' '.join(r['image'] for r in rs)} --threads 1 "
             f"--json benchmarks/results/{f.name}`" for f, rs in per_file)
@@ -703,7 +718,7 @@ def _cpu_per_iter_ratio() -> tuple[float, int] | None:
         path = RESULTS / name
         if path.exists():
             for r in json.loads(path.read_text())["rows"]:
-                ratios.append(r["seconds"] / r["iterations"] / (sum(r["reference_s_per_iter"]) / 2))
+                ratios.append(r["seconds"] / r["iterations"] / _ref_s(r))
     return (sum(ratios) / len(ratios), len(ratios)) if ratios else None
 
 
