@@ -210,7 +210,7 @@ class Fitter:
     def _adam(self) -> torch.optim.Optimizer:
         """Adam at the configured rate; on CUDA its fused form (one kernel for all parameters)."""
         fused = self.device.type == "cuda"
-        return torch.optim.Adam(self.net.parameters(), lr=self.config.lr, **({"fused": True} if fused else {}))
+        return torch.optim.Adam(self.net.parameters(), lr=self.config.lr, fused=True if fused else None)
 
     def _infer_input_shape(self) -> tuple[int, int]:
         """Spatial size of the network's input: the output's (the measurement's times the operator's
