@@ -853,7 +853,8 @@ def cuda_speed_section() -> str:
         "and fused Adam changed nothing measurable at either size (kept: no allocation per step, and fewer "
         "launches). What would pay on a GPU: no host sync per step (the guard's test on the device), then CUDA "
         "graphs of the whole step. `paper` stays the GPU default (per iteration at 512x512 it costs what "
-        "`fast` does, and it is the paper's network).",
+        "`fast` does, it gains more per iteration: see the full-size table above, and it is the paper's "
+        "network).",
         "",
     ]
     for n in names:
