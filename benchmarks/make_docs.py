@@ -777,21 +777,32 @@ def full_size_curves_section() -> str:
                  + f" | **{sum(autos) / n:.2f}** | {sum(peaks) / n:.2f} | "
                  + (f"{sum(rep1800) / len(rep1800):.2f} |" if rep1800 else "— |"))
     cpu_rows = []
-    for name in ("full_size_sigma25_w48.json", "full_size_sigma25_w48_b.json"):
+    for name in ("full_size_sigma25_w48.json", "full_size_sigma25_w48_b.json", "full_size_curves_cpu_fast.json"):
         if (RESULTS / name).exists():
             cpu_rows += json.loads((RESULTS / name).read_text())["rows"]
+    partial_note = ""
+    for path in sorted(RESULTS.glob("full_size_curves_cpu_fast_*_partial.json")):  # a curve cut off by the session
+        part = json.loads(path.read_text())
+        if part["image"] not in {r["image"] for r in cpu_rows}:
+            history = [{"iteration": i, "psnr": p} for i, p in part["curve"]]
+            cpu_rows.append({"image": part["image"], "history": history})
+            partial_note = (
+                f" {part['image']}: `benchmarks/full_size_curves.py --images {part['image']} --preset fast --device "
+                "cpu --threads 1 --iters 3000 --json benchmarks/results/full_size_curves_cpu_fast.json`, cut off at "
+                f"iteration {part['curve'][-1][0]} by the session's end (its partial curve, `{path.name}`).")
     ref = {r["image"]: r for r in runs}
     both = [r for r in cpu_rows if r["image"] in ref]
     if both:
         points = (1000, 1400, 2000, 3000)
         lines += ["", "`fast` (today's CPU default, 48 channels, bfloat16) on the CPU (`benchmarks/full_size.py`, the "
-                  "section above) against this `paper` curve, PSNR at the same iterations:", "",
+                  "section above) against this `paper` curve, PSNR at the same iterations." + partial_note, "",
                   "| image | " + " | ".join(f"`fast` CPU / `paper` GPU @{c}" for c in points) + " |",
                   "|---|" + "---|" * len(points)]
         for r in both:
             cells = []
             for c in points:
-                x, y = _at(r["history"], c), _at(ref[r["image"]]["history"], c)
+                last = max(h["iteration"] for h in r["history"])
+                x, y = (_at(r["history"], c) if c <= last else None), _at(ref[r["image"]]["history"], c)
                 cells.append("—" if x is None or y is None else f"{x:.2f} / {y:.2f}")
             lines.append(f"| {r['image']} | " + " | ".join(cells) + " |")
     lines += [
