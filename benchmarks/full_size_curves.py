@@ -24,10 +24,11 @@ from pathlib import Path
 import torch
 
 from common import DATA
-from deepprior import api, io
+from deepprior import api, io, presets
 from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit import make_stop_rule
 from deepprior.fit.loop import Callback, Fitter, StepState
+from deepprior.nets import SkipConfig
 from stop_eval import Observer
 
 IMAGES = ["F16", "baboon", "hill", "kodim01", "kodim02", "kodim03", "kodim12", "lena", "peppers"]
@@ -59,12 +60,17 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=3000)
     ap.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's)")
     ap.add_argument("--preset", default=None, help="preset (default: the default one)")
+    ap.add_argument("--width", type=int, default=None,
+                    help="channels of every level of `fast`'s denoising network (default: the preset's)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
     rows = json.loads(args.json.read_text())["rows"] if args.json.exists() else []
     done = {r["image"] for r in rows}
+    if args.width is not None:  # swapped in where the `fast` preset reads it (as benchmarks/width_study.py does)
+        presets.FAST_DENOISE_NET = SkipConfig(channels_down=(args.width,) * 5, channels_up=(args.width,) * 5,
+                                              channels_skip=(4,) * 5)
     for name in args.images:
         if name in done:
             continue

@@ -5,6 +5,9 @@ on a random image; after 2 warm-up iterations the median of the timed ones is pr
 ``--rounds`` rounds so that drift of a shared machine hits them alike.
 
     .venv/bin/python benchmarks/width_time.py --size 256 --widths 64 48 32 96 128 --threads 1
+
+``--top-up N ...`` also times each width with the finest decoder level (the one at full resolution) at N
+channels.
 """
 
 from __future__ import annotations
@@ -30,11 +33,16 @@ class _Timer(Callback):
         self.stamps.append(time.perf_counter())
 
 
-def time_width(width: int, size: int, iters: int) -> list[float]:
+def net_config(width: int, top_up: int | None = None) -> SkipConfig:
+    """`fast`'s skip network at ``width`` channels, the finest decoder level at ``top_up`` if given."""
+    up = (top_up or width,) + (width,) * 4
+    return SkipConfig(channels_down=(width,) * 5, channels_up=up, channels_skip=(4,) * 5)
+
+
+def time_width(width: int, size: int, iters: int, top_up: int | None = None) -> list[float]:
     cfg = FitConfig(num_iter=iters, lr=0.003, reg_noise_std=1 / 30, channels_last=True, precision="bf16")
     torch.manual_seed(0)
-    net = get_entry("skip").builder(cfg.input_depth, 3, SkipConfig(channels_down=(width,) * 5,
-                                                                   channels_up=(width,) * 5, channels_skip=(4,) * 5))
+    net = get_entry("skip").builder(cfg.input_depth, 3, net_config(width, top_up))
     timer = _Timer()
     Fitter(net, Identity(), torch.rand(1, 3, size, size), config=cfg, device="cpu", seed=0, callbacks=[timer]).run()
     return [b - a for a, b in zip(timer.stamps, timer.stamps[1:], strict=False)][2:]
@@ -47,14 +55,17 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--top-up", type=int, nargs="*", default=[], help="also these finest decoder widths")
     args = ap.parse_args()
     set_threads(args.threads)
-    times: dict[int, list[float]] = {w: [] for w in args.widths}
+    cases = [(w, t) for w in args.widths for t in (None, *args.top_up)]
+    times: dict[tuple[int, int | None], list[float]] = {c: [] for c in cases}
     for _ in range(args.rounds):
-        for w in args.widths:
-            times[w] += time_width(w, args.size, args.iters)
-    for w in args.widths:
-        print(f"width {w}: {statistics.median(times[w]):.3f} s / iteration (median of {len(times[w])}), "
+        for w, t in cases:
+            times[w, t] += time_width(w, args.size, args.iters, t)
+    for w, t in cases:
+        label = f"width {w}" + ("" if t is None else f", finest decoder level {t}")
+        print(f"{label}: {statistics.median(times[w, t]):.3f} s / iteration (median of {len(times[w, t])}), "
               f"{args.size}x{args.size}, {torch.get_num_threads()} thread(s)")
 
 
