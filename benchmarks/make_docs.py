@@ -782,6 +782,8 @@ def full_size_curves_section() -> str:
             cpu_rows += json.loads((RESULTS / name).read_text())["rows"]
     partial_note = ""
     for path in sorted(RESULTS.glob("full_size_curves_cpu_fast_*_partial.json")):  # a curve cut off by the session
+        if path.name.startswith("full_size_curves_cpu_fast_w"):  # another width: below
+            continue
         part = json.loads(path.read_text())
         if part["image"] not in {r["image"] for r in cpu_rows}:
             history = [{"iteration": i, "psnr": p} for i, p in part["curve"]]
@@ -805,6 +807,7 @@ def full_size_curves_section() -> str:
                 x, y = (_at(r["history"], c) if c <= last else None), _at(ref[r["image"]]["history"], c)
                 cells.append("—" if x is None or y is None else f"{x:.2f} / {y:.2f}")
             lines.append(f"| {r['image']} | " + " | ".join(cells) + " |")
+    lines += _width32_lines(cpu_rows)
     lines += [
         "",
         f"Reading: **our `paper` configuration reaches {mean[1800]:.2f} dB at 1800 iterations (replicate "
@@ -831,6 +834,38 @@ def full_size_curves_section() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _width32_lines(cpu_rows: list[dict]) -> list[str]:
+    """`fast` with 32 channels on a full-size image on the CPU (finished, or the partial curve), beside 48."""
+    done = RESULTS / "full_size_curves_cpu_fast_w32.json"
+    rows = json.loads(done.read_text())["rows"] if done.exists() else []
+    cut = ""
+    if not rows:
+        parts = sorted(RESULTS.glob("full_size_curves_cpu_fast_w32_*_partial.json"))
+        if not parts:
+            return []
+        part = json.loads(parts[0].read_text())
+        rows = [{"image": part["image"], "history": [{"iteration": i, "psnr": p} for i, p in part["curve"]]}]
+        cut = f", cut off at iteration {part['curve'][-1][0]} by the session's end (`{parts[0].name}`)"
+    w48 = {r["image"]: r for r in cpu_rows}
+    lines = ["", "`fast` with 32 channels at every level instead of 48 (`benchmarks/full_size_curves.py --images "
+             f"{rows[0]['image']} --preset fast --width 32 --device cpu --threads 1 --iters 3000 --json "
+             f"benchmarks/results/full_size_curves_cpu_fast_w32.json`{cut}), PSNR against 48 channels at the same "
+             "iterations:", "", "| image | " + " | ".join(f"32 / 48 @{c}" for c in (500, 1000, 1400, 2000, 3000))
+             + " | s / iteration, 32 (48) |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        other = w48.get(r["image"])
+        last = max(h["iteration"] for h in r["history"])
+        cells = []
+        for c in (500, 1000, 1400, 2000, 3000):
+            a = _at(r["history"], c) if c <= last else None
+            b = _at(other["history"], c) if other else None
+            cells.append("—" if a is None or b is None else f"{a:.2f} / {b:.2f}")
+        per = f"{r['seconds'] / r['cap']:.2f}" if "seconds" in r else "—"
+        per48 = f"{other['seconds'] / other['iterations']:.2f}" if other and "seconds" in other else "—"
+        lines.append(f"| {r['image']} | " + " | ".join(cells) + f" | {per} ({per48}) |")
+    return lines
 
 
 def _mean_at(rows: list[dict], it: float) -> float:
