@@ -710,15 +710,23 @@ def full_size_section() -> str:
 CURVE_POINTS = (500, 1000, 1310, 1500, 1800, 2500, 3000)
 
 
+def _rows_of(*names: str) -> list[dict]:
+    """The rows of those results files that exist, in order."""
+    return [r for n in names if (RESULTS / n).exists() for r in json.loads((RESULTS / n).read_text())["rows"]]
+
+
+def _partial_row(path: Path) -> dict:
+    """A partial curve (``full_size_curves.py``'s ``*_partial.json``) as a row with a history."""
+    part = json.loads(path.read_text())
+    return {"image": part["image"], "history": [{"iteration": i, "psnr": p} for i, p in part["curve"]],
+            "last": part["curve"][-1][0]}
+
+
 def _cpu_per_iter_ratio() -> tuple[float, int] | None:
     """`fast`'s CPU seconds per iteration over the paper configuration's, from the full-size CPU runs of
     today's default (mean over the images run), and how many images that is."""
-    ratios = []
-    for name in ("full_size_sigma25_w48.json", "full_size_sigma25_w48_b.json"):
-        path = RESULTS / name
-        if path.exists():
-            for r in json.loads(path.read_text())["rows"]:
-                ratios.append(r["seconds"] / r["iterations"] / _ref_s(r))
+    ratios = [r["seconds"] / r["iterations"] / _ref_s(r)
+              for r in _rows_of("full_size_sigma25_w48.json", "full_size_sigma25_w48_b.json")]
     return (sum(ratios) / len(ratios), len(ratios)) if ratios else None
 
 
@@ -776,22 +784,18 @@ def full_size_curves_section() -> str:
     lines.append(f"| **mean ({n})** | | " + " | ".join(f"**{mean[c]:.2f}**" for c in CURVE_POINTS)
                  + f" | **{sum(autos) / n:.2f}** | {sum(peaks) / n:.2f} | "
                  + (f"{sum(rep1800) / len(rep1800):.2f} |" if rep1800 else "— |"))
-    cpu_rows = []
-    for name in ("full_size_sigma25_w48.json", "full_size_sigma25_w48_b.json", "full_size_curves_cpu_fast.json"):
-        if (RESULTS / name).exists():
-            cpu_rows += json.loads((RESULTS / name).read_text())["rows"]
+    cpu_rows = _rows_of("full_size_sigma25_w48.json", "full_size_sigma25_w48_b.json", "full_size_curves_cpu_fast.json")
     partial_note = ""
     for path in sorted(RESULTS.glob("full_size_curves_cpu_fast_*_partial.json")):  # a curve cut off by the session
         if path.name.startswith("full_size_curves_cpu_fast_w"):  # another width: below
             continue
-        part = json.loads(path.read_text())
+        part = _partial_row(path)
         if part["image"] not in {r["image"] for r in cpu_rows}:
-            history = [{"iteration": i, "psnr": p} for i, p in part["curve"]]
-            cpu_rows.append({"image": part["image"], "history": history})
+            cpu_rows.append(part)
             partial_note = (
                 f" {part['image']}: `benchmarks/full_size_curves.py --images {part['image']} --preset fast --device "
                 "cpu --threads 1 --iters 3000 --json benchmarks/results/full_size_curves_cpu_fast.json`, cut off at "
-                f"iteration {part['curve'][-1][0]} by the session's end (its partial curve, `{path.name}`).")
+                f"iteration {part['last']} by the session's end (its partial curve, `{path.name}`).")
     ref = {r["image"]: r for r in runs}
     both = [r for r in cpu_rows if r["image"] in ref]
     if both:
@@ -845,9 +849,9 @@ def _width32_lines(cpu_rows: list[dict]) -> list[str]:
         parts = sorted(RESULTS.glob("full_size_curves_cpu_fast_w32_*_partial.json"))
         if not parts:
             return []
-        part = json.loads(parts[0].read_text())
-        rows = [{"image": part["image"], "history": [{"iteration": i, "psnr": p} for i, p in part["curve"]]}]
-        cut = f", cut off at iteration {part['curve'][-1][0]} by the session's end (`{parts[0].name}`)"
+        part = _partial_row(parts[0])
+        rows = [part]
+        cut = f", cut off at iteration {part['last']} by the session's end (`{parts[0].name}`)"
     w48 = {r["image"]: r for r in cpu_rows}
     lines = ["", "`fast` with 32 channels at every level instead of 48 (`benchmarks/full_size_curves.py --images "
              f"{rows[0]['image']} --preset fast --width 32 --device cpu --threads 1 --iters 3000 --json "
