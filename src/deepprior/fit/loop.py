@@ -19,6 +19,8 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..nets.common import Prior
+from ..physics.base import Operator
 from .config import FitConfig
 from .inputs import make_input
 from .losses import MSE, DataTerm
@@ -141,8 +143,8 @@ class Fitter:
 
     def __init__(
         self,
-        net: nn.Module,
-        operator: nn.Module,
+        net: Prior,
+        operator: Operator,
         y: torch.Tensor,
         *,
         config: FitConfig,
@@ -163,14 +165,14 @@ class Fitter:
         self.net = net.to(self.device)
         self.operator = operator.to(self.device)
         self.y = y.to(self.device, torch.float32)
-        measured = getattr(operator, "measured", lambda _y: None)(self.y)
+        measured = operator.measured(self.y)
         if weights is not None:
             weights = weights.to(self.device, torch.float32).expand_as(self.y)
             measured = weights if measured is None else measured * weights
         self.weights: torch.Tensor | None = measured
         self.keep: torch.Tensor | None = None  # entries returned as measured (a copy: rules may change weights)
         if keep_known:
-            if int(getattr(operator, "factor", 1)) != 1:
+            if operator.factor != 1:
                 raise ConfigError("keep_known needs an operator that measures the image entry for entry")
             self.keep = (measured if measured is not None else torch.ones_like(self.y)).clone()
             exact = self.loss.exact(self.y)  # e.g. salt-and-pepper: the pixels not pure black or white
@@ -216,10 +218,9 @@ class Fitter:
         """Spatial size of the network's input: the output's (the measurement's times the operator's
         factor), unless the network asks for another.
         """
-        factor = int(getattr(self.operator, "factor", 1))
+        factor = self.operator.factor
         h, w = self.y.shape[-2] * factor, self.y.shape[-1] * factor
-        input_size = getattr(self.net, "input_size", None)  # e.g. the Deep Decoder's coarse input
-        return input_size(h, w) if callable(input_size) else (h, w)
+        return self.net.input_size(h, w)  # e.g. the Deep Decoder's coarse input
 
     def crop(self, image: torch.Tensor) -> torch.Tensor:
         """Cut the image region out of a padded network output."""
@@ -298,9 +299,8 @@ class Fitter:
         last_psnr: float | None = None
         # A growing network (PG-DIP) sets its stage per iteration and asks for a fresh optimiser, a
         # learning-rate warm-up, a scaled perturbation, and averaging only once fully grown.
-        schedule = getattr(self.net, "schedule", None)
         for it in range(1, cfg.num_iter + 1):
-            phase = schedule(it) if callable(schedule) else None
+            phase = self.net.schedule(it)
             if phase is not None:
                 if phase.new_phase and it > 1:
                     self.optimizer = self._adam()
