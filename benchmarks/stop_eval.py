@@ -33,7 +33,8 @@ from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit import make_stop_rule
 from deepprior.fit.loop import Callback, FitResult, Fitter, StepState
 from deepprior.fit.stopping import AUTO
-from deepprior.presets import TaskInfo, resolve_preset
+from deepprior.presets import TaskInfo
+from deepprior.tasks import resolve_preset
 
 CONDITIONS = {"gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gaussian", {"sigma": 50.0}),
               "poisson-30": ("poisson", {"peak": 30.0}),

@@ -22,8 +22,8 @@ from .errors import DeepPriorError
 F = TypeVar("F", bound=Callable[..., Any])
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
-PRESET_NAMES = ["fast", "paper", "paper-pixels", "paper-region", "paper-text"]
-STOP_NAMES = ["auto", "none", "wmv", "mns-static", "mns-adaptive", "min-loss", "holdout"]
+DEVICES = ["auto", "cpu", "cuda", "mps"]
+PRECISIONS = ["auto", "fp32", "bf16", "fp16"]
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
 
@@ -69,25 +69,45 @@ def interrupts() -> Iterator[dict[str, int]]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def preset_names() -> list[str]:
+    from .presets import PRESET_NAMES
+
+    return list(PRESET_NAMES)
+
+
+def net_names() -> list[str]:
+    from .nets import NETWORKS
+
+    return list(NETWORKS)
+
+
+def stop_names() -> list[str]:
+    from .fit.stopping import STOP_RULES
+
+    return list(STOP_RULES)
+
+
 def common_options(fn: F) -> F:
-    """The options every restoration command shares (one to one with the API's arguments)."""
+    """The options every restoration command shares: one to one with :class:`deepprior.restore.Settings`
+    (``--iters`` is ``num_iter``), plus ``--report`` and ``--overwrite``, which concern the files.
+    """
     options = [
-        click.option("--preset", type=click.Choice(PRESET_NAMES), default=None,
+        click.option("--preset", type=click.Choice(preset_names()), default=None,
                      help="Named settings; default: fast on a CPU, paper on a GPU. See the table below."),
-        click.option("--net", default=None, help="Network from `deepprior nets` (default: the preset's)."),
+        click.option("--net", type=click.Choice(net_names()), default=None,
+                     help="Network from `deepprior nets` (default: the preset's)."),
         click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None,
                      help="Iteration cap (default: the preset's)."),
         click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Adam learning rate (default: the preset's)."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Seeds the weights, the input and its perturbations."),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto",
-                     show_default=True),
-        click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto",
+        click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True),
+        click.option("--precision", type=click.Choice(PRECISIONS), default="auto",
                      show_default=True, help="auto: the preset's (fast: bf16 where the hardware has it)."),
         click.option("--threads", type=click.IntRange(min=1), default=None, help="PyTorch CPU threads."),
-        click.option("--stop", type=click.Choice(STOP_NAMES), default="auto", show_default=True,
-                     help="Stopping rule (auto: mns-adaptive for denoise, none elsewhere); --iters is the cap."),
+        click.option("--stop", type=click.Choice(stop_names()), default="auto", show_default=True,
+                     help="Stopping rule (auto: the task's measured best, see the README); --iters is the cap."),
         click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Seconds after which the fit stops and saves its current image."),
         click.option("--reference", type=click.Path(dir_okay=True, path_type=Path), default=None,
@@ -239,7 +259,7 @@ class _LazyEpilogCommand(click.Command):
     """Shows the preset table under ``--help``, built only then (it imports torch)."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from .presets import preset_table
+        from .tasks import preset_table
 
         formatter.write_paragraph()
         formatter.write_text("Presets:")
@@ -247,146 +267,126 @@ class _LazyEpilogCommand(click.Command):
             formatter.write(f"  {line}\n")
 
 
-@click.group(context_settings=CONTEXT)
+class _TaskGroup(click.Group):
+    """Adds one command per registered task (and ``degrade``) when a command is first looked up, so that
+    ``deepprior --version`` answers before PyTorch loads.
+    """
+
+    _ready = False
+
+    def _ensure(self) -> None:
+        if not _TaskGroup._ready:
+            _TaskGroup._ready = True
+            _register_commands()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_TaskGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="deepprior")
 def cli() -> None:
     """Restore images with untrained neural networks (Deep Image Prior and family)."""
 
 
-@cli.command(cls=_LazyEpilogCommand)
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")
-@click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle", "unknown"]),
-              default=None, help="The noise model; picks the data term and the stop rule's expected residual. "
-              "Default: from the level given (--sigma gaussian, --peak poisson, --amount salt-pepper), else unknown "
-              "(blind: one setting for all, which identifies impulses and fits a noise-level function).")
-@click.option("--sigma", type=click.FloatRange(min=0), default=None,
-              help="Gaussian noise level on the 0-255 scale, when known; with --noise speckle, the speckle's "
-              "standard deviation on the [0, 1] scale.")
-@click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Poisson peak (photons at intensity 1), when known; estimated otherwise.")
-@click.option("--amount", type=click.FloatRange(0, 1), default=None,
-              help="Salt-and-pepper fraction of pixels, when known; estimated otherwise.")
-@click.option("--loss", type=click.Choice(["mse", "l1", "poisson", "speckle"]), default=None,
-              help="Override the data term the noise model picks.")
-@click.option("--keep-known/--no-keep-known", default=None,
-              help="Return the pixels the noise left untouched as given (salt-and-pepper: those not pure "
-                   "black or white); the network fills only the others. Default: on for salt-and-pepper.")
-@common_options
-@handle_errors
-def denoise(inputs: tuple[Path, ...], output: Path, noise: str | None, sigma: float | None, peak: float | None,
-            amount: float | None, loss: str | None, keep_known: bool | None, **opts: Any) -> None:
-    r"""Remove noise from INPUT (files or folders).
-
-    \b
-    Data terms: gaussian -> MSE; poisson -> Poisson likelihood; salt-pepper -> L1;
-    speckle -> intensity-weighted MSE; unknown -> L1 if isolated black/white
-    impulses are found, else MSE with the image's fitted noise-level function.
-    """
-    from .api import denoise as run
-
-    _run_many("denoise", run, inputs, output, opts,
-              {"sigma": sigma, "noise": noise, "peak": peak, "amount": amount, "loss": loss, "keep_known": keep_known})
+def click_option(option: Any, *, prefix: str = "") -> Callable[[F], F]:
+    """A task's :class:`~deepprior.tasks.Option` as a click option (the flag is the API keyword with dashes)."""
+    flag = option.flag
+    if option.kind == "switch":
+        return click.option(f"{flag}/--no-{flag[2:]}", option.name, default=option.default,
+                            show_default=option.default is not None, help=option.help)
+    kind: Any
+    if option.kind == "choice":
+        kind = click.Choice(list(option.choices))
+    elif option.kind == "path":
+        kind = click.Path(path_type=Path)
+    elif option.kind == "text":
+        kind = str
+    else:
+        ranged = click.IntRange if option.kind == "int" else click.FloatRange
+        kind = ranged(min=option.low, max=option.high, min_open=option.low_open, max_open=option.high_open)
+    return click.option(flag, option.name, type=kind, default=option.default, required=option.required,
+                        metavar=option.metavar, show_default=option.default is not None, help=option.help)
 
 
-@cli.command(cls=_LazyEpilogCommand)
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")
-@click.option("--mask", type=click.Path(path_type=Path), default=None,
-              help="White = known, black = missing. Default: the PNG's transparent pixels.")
-@click.option("--keep-known/--no-keep-known", default=True, show_default=True,
-              help="Return the known pixels as given (the network fills only the missing ones); "
-                   "--no-keep-known returns the network's image everywhere, as the paper did.")
-@common_options
-@handle_errors
-def inpaint(inputs: tuple[Path, ...], output: Path, mask: Path | None, keep_known: bool, **opts: Any) -> None:
-    """Fill the missing pixels of INPUT (inpainting and pixel restoration)."""
-    from .api import inpaint as run
+def _task_command(task: Any) -> None:
+    """One restoration command per registered task, its options from the task module."""
 
-    if mask is not None and not mask.exists():
-        raise click.ClickException(f"no such mask file: {mask}")
-    _run_many("inpaint", run, inputs, output, opts, {"mask": mask, "keep_known": keep_known})
+    def command(output: Path, **kwargs: Any) -> None:
+        from .tasks import run_task
 
+        images = {name: kwargs.pop(name) for name in task.inputs} if len(task.inputs) > 1 else None
+        inputs = (images[task.inputs[-1]],) if images else kwargs.pop("inputs")
+        extra = {o.name: kwargs.pop(o.name) for o in task.options}
+        if "scale" in extra and extra["scale"] is not None:
+            extra["scale"] = int(extra["scale"])
+        lead = tuple(images[name] for name in task.inputs[:-1]) if images else ()
 
-@cli.command(cls=_LazyEpilogCommand)
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")
-@common_options
-@handle_errors
-def jpeg(inputs: tuple[Path, ...], output: Path, **opts: Any) -> None:
-    """Remove JPEG compression artifacts from INPUT (blind; files or folders)."""
-    from .api import jpeg as run
+        def run(f: Path, **common: Any) -> Any:
+            return run_task(task.name, (*lead, f), extra, None, **common)
 
-    _run_many("jpeg", run, inputs, output, opts, {})
+        _run_many(task.name, run, inputs, output, kwargs, {})
 
-
-@cli.command("flash-no-flash", cls=_LazyEpilogCommand)
-@click.argument("flash", type=click.Path(path_type=Path))
-@click.argument("noflash", type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file.")
-@common_options
-@handle_errors
-def flash_no_flash(flash: Path, noflash: Path, output: Path, **opts: Any) -> None:
-    """Combine a FLASH image (detail) with a NOFLASH image (lighting) of the same scene."""
-    from functools import partial
-
-    from .api import flash_no_flash as run
-
-    for name in ("tile", "overlap", "max_memory", "work_dir", "resume"):
-        value = opts.pop(name, None)
-        if value not in (None, False, 16):
-            raise click.ClickException(f"--{name.replace('_', '-')} is not available for flash-no-flash")
-    _run_many("flash-no-flash", partial(run, flash), (noflash,), output, opts, {})
+    command.__doc__ = task.summary
+    fn: Any = handle_errors(command)
+    fn = common_options(fn)
+    for option in reversed(task.options):
+        fn = click_option(option)(fn)
+    fn = click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+                      help="Output file (or folder)." if len(task.inputs) == 1 else "Output file.")(fn)
+    if len(task.inputs) == 1:
+        fn = click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))(fn)
+    else:
+        for name in reversed(task.inputs):
+            fn = click.argument(name, type=click.Path(path_type=Path))(fn)
+    cli.command(task.name, cls=_LazyEpilogCommand)(fn)
 
 
-@cli.command("super-resolve", cls=_LazyEpilogCommand)
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Output file (or folder).")
-@click.option("--scale", required=True, type=click.Choice(["2", "4", "8"]), help="Enlargement factor.")
-@click.option("--kernel", type=click.Choice(["lanczos2", "lanczos3", "bicubic", "box"]), default="lanczos2",
-              show_default=True, help="The downsampling operator the fit assumes.")
-@common_options
-@handle_errors
-def super_resolve(inputs: tuple[Path, ...], output: Path, scale: str, kernel: str, **opts: Any) -> None:
-    """Enlarge INPUT by --scale."""
-    from .api import super_resolve as run
+def _degrade_command() -> None:
+    from .tasks import stage_options
 
-    _run_many("super-resolve", run, inputs, output, opts, {"scale": int(scale), "kernel": kernel})
+    def degrade(clean: Path, output: Path, mask_out: Path | None, overwrite: bool, seed: int, **opts: Any) -> None:
+        """Corrupt a CLEAN image with seeded blur, downscaling, noise or missing pixels (clipped, same bit depth)."""
+        from . import io
+        from .api import degrade as run
+
+        if output.resolve() == clean.resolve() and not overwrite:
+            raise click.ClickException(f"output {output} is the input file; pass --overwrite to replace it")
+        if mask_out is not None and opts.get("drop") is None:
+            raise click.ClickException("--mask-out needs --drop")
+        result = run(clean, seed=seed, **{k: v for k, v in opts.items() if v is not None})
+        io.save_image(output, result.image)
+        if mask_out is not None and result.mask is not None:
+            import numpy as np
+
+            io.save_image(mask_out, result.mask.astype(np.uint8) * 255)
+        click.echo(f"saved {output}: {result.description}")
+
+    fn: Any = handle_errors(degrade)
+    for decorator in reversed([
+        click.argument("clean", type=click.Path(path_type=Path)),
+        click.option("-o", "--output", required=True, type=click.Path(path_type=Path)),
+        *(click_option(o) for o in stage_options()),
+        click.option("--mask-out", type=click.Path(path_type=Path), default=None,
+                     help="Write the mask of kept pixels."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True),
+        click.option("--overwrite", is_flag=True, help="Allow the output to replace the input file."),
+    ]):
+        fn = decorator(fn)
+    cli.command("degrade")(fn)
 
 
-@cli.command()
-@click.argument("clean", type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
-@click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle"]), default=None,
-              help="Noise model [default: inferred from the level given].")
-@click.option("--sigma", type=click.FloatRange(min=0), default=None,
-              help="Gaussian: std on the 0-255 scale; speckle: std on the [0, 1] scale.")
-@click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Poisson peak: y = Poisson(P x) / P.")
-@click.option("--amount", type=click.FloatRange(0, 1), default=None, help="Salt-and-pepper fraction of pixels.")
-@click.option("--drop", type=click.FloatRange(0, 1, max_open=True), default=None,
-              help="Each pixel goes missing with this probability.")
-@click.option("--mask-out", type=click.Path(path_type=Path), default=None, help="Write the mask of kept pixels.")
-@click.option("--downscale", type=click.IntRange(min=1), default=None, help="Shrink by this factor (bicubic).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--overwrite", is_flag=True, help="Allow the output to replace the input file.")
-@handle_errors
-def degrade(clean: Path, output: Path, mask_out: Path | None, overwrite: bool, **opts: Any) -> None:
-    """Corrupt a CLEAN image with seeded noise, missing pixels or downscaling (clipped, same bit depth)."""
-    from . import io
-    from .api import degrade as run
+def _register_commands() -> None:
+    from .tasks import TASKS
 
-    if output.resolve() == clean.resolve() and not overwrite:
-        raise click.ClickException(f"output {output} is the input file; pass --overwrite to replace it")
-    if mask_out is not None and opts.get("drop") is None:
-        raise click.ClickException("--mask-out needs --drop")
-    result = run(clean, **opts)
-    io.save_image(output, result.image)
-    if mask_out is not None and result.mask is not None:
-        import numpy as np
-
-        io.save_image(mask_out, result.mask.astype(np.uint8) * 255)
-    click.echo(f"saved {output}: {result.description}")
+    for task in TASKS.values():
+        _task_command(task)
+    _degrade_command()
 
 
 @cli.command()
@@ -421,7 +421,18 @@ def _int_list(text: str) -> tuple[int, ...]:
         raise click.BadParameter(f"{text!r} is not a comma-separated list of whole numbers") from None
 
 
-@cli.group(context_settings=CONTEXT)
+class _BenchGroup(_TaskGroup):
+    """Adds one command per benchmark table of the registered tasks on first lookup."""
+
+    _tables_ready = False
+
+    def _ensure(self) -> None:
+        if not _BenchGroup._tables_ready:
+            _BenchGroup._tables_ready = True
+            _register_tables()
+
+
+@cli.group(cls=_BenchGroup, context_settings=CONTEXT)
 def bench() -> None:
     """Benchmarks: the paper's tables (denoise, pixels, sr), any folder, and speed."""
 
@@ -432,7 +443,7 @@ def bench() -> None:
 @click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--rounds", type=click.IntRange(min=1), default=1, show_default=True,
               help="Alternate the configurations this many times.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), default=None)
 @click.option("--compile", "with_compile", is_flag=True,
               help="Also time fast through torch.compile (its first, compiling iteration is shown apart).")
@@ -459,47 +470,47 @@ def bench_speed(size: int, warmup: int, repeats: int, rounds: int, device: str, 
     click.echo(text)
 
 
-TABLE_HELP = {
-    "denoise": "The paper's colour denoising set (9 images, sigma 25 and 50), with baselines.",
-    "pixels": "Table 1: pixel restoration, 11 grey images with 50 % of pixels missing.",
-    "sr": "Super-resolution on Set5 and Set14 (x4, x8): Y-channel PSNR, bicubic beside.",
-    "folder": "Any folder of clean images, corrupted by deepprior's own noise models (fixed seed).",
-}
-
-_TABLE_OPTIONS = [
-    click.option("--data", type=click.Path(path_type=Path), default=None,
-                  help="Folder holding dip-paper/ [default: $DEEPPRIOR_DATA, else ../shared/data]."),
-    click.option("--preset", type=click.Choice(PRESET_NAMES), default=None, help="As for the restoration commands."),
-    click.option("--net", default=None, help="Network from `deepprior nets`."),
-    click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None, help="Iteration cap."),
-    click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
-                 help="Adam's learning rate (default: the preset's)."),
-    click.option("--stop", type=click.Choice(STOP_NAMES), default="none", show_default=True),
-    click.option("--crop", type=click.IntRange(min=8), default=None, help="Centre crop SIZE x SIZE of every image."),
-    click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images of each set."),
-    click.option("--images", default="", help="Only these images, comma-separated names as the table shows them."),
-    click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True),
-    click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True),
-    click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True),
-    click.option("--threads", type=click.IntRange(min=1), default=None),
-    click.option("--sigmas", default="25,50", show_default=True, help="denoise: noise levels of the paper's set."),
-    click.option("--scales", default="4", show_default=True, help="sr: factors (4, 8)."),
-    click.option("--sets", default="Set5,Set14", show_default=True, help="sr: which sets."),
-    click.option("--folder", type=click.Path(path_type=Path), default=None, help="folder: clean images to corrupt."),
-    click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle"]), default=None,
-                  help="folder: noise model (as in degrade)."),
-    click.option("--sigma", type=click.FloatRange(min=0), default=None, help="folder: as in degrade."),
-    click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None, help="folder: as in degrade."),
-    click.option("--amount", type=click.FloatRange(0, 1), default=None, help="folder: as in degrade."),
-    click.option("--setting", type=click.Choice(["matched", "blind", "mse"]), default="matched", show_default=True,
-                 help="folder: what denoise is told: the noise and its level, nothing, or the noise with MSE."),
-    click.option("--no-baselines", is_flag=True, help="Skip the classical baselines."),
-    click.option("--quick", is_flag=True, help="Tiny crops, 20 iterations, 2 images per set (for CI)."),
-    click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
-                 help="Write the results as JSON."),
-    click.option("--markdown", type=click.Path(path_type=Path), default=None, help="Write a Markdown table."),
-    click.option("--plots", type=click.Path(path_type=Path), default=None, help="Folder for curves and bar charts."),
-]
+def _table_options() -> list[Callable[[F], F]]:
+    """The options every benchmark table shares."""
+    return [
+        click.option("--data", type=click.Path(path_type=Path), default=None,
+                      help="Folder holding dip-paper/ [default: $DEEPPRIOR_DATA, else ../shared/data]."),
+        click.option("--preset", type=click.Choice(preset_names()), default=None,
+                     help="As for the restoration commands."),
+        click.option("--net", type=click.Choice(net_names()), default=None, help="Network from `deepprior nets`."),
+        click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None, help="Iteration cap."),
+        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Adam's learning rate (default: the preset's)."),
+        click.option("--stop", type=click.Choice(stop_names()), default="none", show_default=True),
+        click.option("--crop", type=click.IntRange(min=8), default=None,
+                     help="Centre crop SIZE x SIZE of every image."),
+        click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images of each set."),
+        click.option("--images", default="", help="Only these images, comma-separated names as the table shows them."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True),
+        click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True),
+        click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True),
+        click.option("--threads", type=click.IntRange(min=1), default=None),
+        click.option("--sigmas", default="25,50", show_default=True, help="denoise: noise levels of the paper's set."),
+        click.option("--scales", default="4", show_default=True, help="sr: factors (4, 8)."),
+        click.option("--sets", default="Set5,Set14", show_default=True, help="sr: which sets."),
+        click.option("--folder", type=click.Path(path_type=Path), default=None,
+                     help="folder: clean images to corrupt."),
+        click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle"]), default=None,
+                      help="folder: noise model (as in degrade)."),
+        click.option("--sigma", type=click.FloatRange(min=0), default=None, help="folder: as in degrade."),
+        click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="folder: as in degrade."),
+        click.option("--amount", type=click.FloatRange(0, 1), default=None, help="folder: as in degrade."),
+        click.option("--setting", type=click.Choice(["matched", "blind", "mse"]), default="matched", show_default=True,
+                     help="folder: what denoise is told: the noise and its level, nothing, or the noise with MSE."),
+        click.option("--no-baselines", is_flag=True, help="Skip the classical baselines."),
+        click.option("--quick", is_flag=True, help="Tiny crops, 20 iterations, 2 images per set (for CI)."),
+        click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+                     help="Write the results as JSON."),
+        click.option("--markdown", type=click.Path(path_type=Path), default=None, help="Write a Markdown table."),
+        click.option("--plots", type=click.Path(path_type=Path), default=None,
+                     help="Folder for curves and bar charts."),
+    ]
 
 
 def _run_table(table: str, sigmas: str, scales: str, sets: str, no_baselines: bool, json_path: Path | None,
@@ -528,19 +539,22 @@ def _run_table(table: str, sigmas: str, scales: str, sets: str, no_baselines: bo
     click.echo(to_markdown(result, command=command))
 
 
-def _add_table_command(table: str) -> None:
+def _add_table_command(table: str, help_text: str) -> None:
     def command(**kwargs: Any) -> None:
         _run_table(table, **kwargs)
 
-    command.__doc__ = TABLE_HELP[table]
+    command.__doc__ = help_text
     fn: Any = handle_errors(command)
-    for option in reversed(_TABLE_OPTIONS):
+    for option in reversed(_table_options()):
         fn = option(fn)
     bench.command(table)(fn)
 
 
-for _table in TABLE_HELP:
-    _add_table_command(_table)
+def _register_tables() -> None:
+    from .tasks import tables
+
+    for name, (_, table) in tables().items():
+        _add_table_command(name, table.help)
 
 
 def main() -> None:

@@ -73,11 +73,16 @@ def paper_preset(fit: FitConfig, summary: str, net_config: Any = PAPER_NET, net:
     return Preset("paper", net, net_config, fit, "fp32", summary)
 
 
+#: The tasks that offer each preset name (filled as the tasks register), for the error messages.
+OWNERS: dict[str, list[str]] = {}
+
+
 def resolve_preset(name: str, info: TaskInfo, rows: Mapping[str, PresetRow]) -> Preset:
     """The preset ``name`` among a task's ``rows``, or a :class:`ConfigError` naming the choices."""
     if name not in rows:
-        if name in PRESET_NAMES:
-            raise ConfigError(f"preset {name!r} is not available for {info.task}; expected one of {', '.join(rows)}")
+        if OWNERS.get(name):
+            raise ConfigError(f"preset {name!r} is for {' and '.join(OWNERS[name])}, not {info.task}; expected one "
+                              f"of {', '.join(rows)}")
         raise ConfigError(f"unknown preset {name!r}; expected one of {', '.join(rows)}")
     return rows[name](info)
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .common import Prior, UPSAMPLINGS, check_choice, upsample
+from .common import UPSAMPLINGS, Prior, check_choice, upsample
 
 
 @dataclass(frozen=True)

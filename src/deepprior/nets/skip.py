@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .common import ACTIVATIONS, NORMS, PADDINGS, Prior, UPSAMPLINGS, activation, check_choice, conv, norm, upsample
+from .common import ACTIVATIONS, NORMS, PADDINGS, UPSAMPLINGS, Prior, activation, check_choice, conv, norm, upsample
 
 
 def _levels(value: int | tuple[int, ...], n: int, what: str) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..io import ImageData
-from ..presets import PresetRow
+from ..presets import OWNERS, PresetRow
 from ..restore.problem import Problem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -136,6 +136,8 @@ class Registry(dict[str, Task]):
         if task.name in self:
             raise ConfigError(f"task {task.name!r} is registered twice")
         self[task.name] = task
+        for name in task.presets:
+            OWNERS.setdefault(name, []).append(task.name)
         return task
 
     def get_task(self, name: str) -> Task:

@@ -9,6 +9,7 @@ impulses (then L1) and otherwise fits MSE with the image's own noise-level funct
 
 References:
     Ulyanov, Vedaldi and Lempitsky, "Deep Image Prior", CVPR 2018 (the network, the loop, the presets).
+
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from ..fit import losses as L
 from ..fit.config import FitConfig
 from ..io import ImageData
 from ..nets import SkipConfig
-from ..physics import Identity, make_noise
-from ..physics import stats
+from ..physics import Identity, make_noise, stats
 from ..presets import Preset, TaskInfo, paper_preset
 from ..restore.problem import Problem
 from .base import Option, Stage, Table, Task

@@ -8,6 +8,7 @@ bilinear throughout.
 
 References:
     Ulyanov, Vedaldi and Lempitsky, "Deep Image Prior", CVPR 2018 (flash/no-flash figure).
+
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 References:
     Ulyanov, Vedaldi and Lempitsky, "Deep Image Prior", CVPR 2018 (inpainting, Table 1 pixel restoration,
     the region and text figures: the ``paper-*`` presets).
+
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ artifacts (blocking, ringing), which it learns later than the image.
 References:
     Ulyanov, Vedaldi and Lempitsky, "Deep Image Prior", CVPR 2018 (the "blind restoration of a
     JPEG-compressed image" figure: its light network and settings are the presets here).
+
 """
 
 from __future__ import annotations

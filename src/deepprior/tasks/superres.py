@@ -2,6 +2,7 @@
 
 References:
     Ulyanov, Vedaldi and Lempitsky, "Deep Image Prior", CVPR 2018 (x4 / x8 with the Lanczos-2 downsampler).
+
 """
 
 from __future__ import annotations
