@@ -18,6 +18,10 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..errors import ConfigError
+from ..physics.stats import _normal_cdf as _normal_cdf
+from ..physics.stats import _normal_pdf as _normal_pdf
+from ..physics.stats import clipped_gaussian_mse as clipped_gaussian_mse
+from ..physics.stats import estimate_sigma as estimate_sigma
 
 if TYPE_CHECKING:  # pragma: no cover
     from .loop import Fitter, StepState
@@ -293,51 +297,6 @@ class HoldOut(StopRule):
                 "check_every": self.check_every, "best_iteration": self.best_iteration,
                 "best_heldout_loss": self.best, "projected": self.projected, "window": self.window,
                 "projected_gain": None if math.isnan(self.projected_gain) else round(self.projected_gain, 4)}
-
-
-def _normal_cdf(t: torch.Tensor) -> torch.Tensor:
-    return 0.5 * (1.0 + torch.erf(t / math.sqrt(2.0)))
-
-
-def _normal_pdf(t: torch.Tensor) -> torch.Tensor:
-    return torch.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi)
-
-
-def clipped_gaussian_mse(x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
-    """Per-pixel ``E[(clip(x + n, 0, 1) - x)^2]`` for ``n ~ N(0, sigma^2)``: the noise left after clipping.
-
-    Near black and white, clipping removes part of the noise, so the residual a perfect estimate leaves
-    is smaller than ``sigma^2`` there. ``sigma`` may be a tensor (a per-pixel level, for signal-dependent
-    noise in its Gaussian approximation).
-
-    Example:
-        >>> round(float(clipped_gaussian_mse(torch.tensor([0.5]), 0.01)) / 0.01**2, 4)
-        1.0
-
-    """
-    x = x.double().clamp(0, 1)
-    s = sigma.double().clamp(min=1e-12) if isinstance(sigma, torch.Tensor) else max(float(sigma), 1e-12)
-    a, b = -x / s, (1 - x) / s
-    middle = s * s * ((_normal_cdf(b) - _normal_cdf(a)) - (b * _normal_pdf(b) - a * _normal_pdf(a)))
-    return x * x * _normal_cdf(a) + (1 - x) ** 2 * _normal_cdf(-b) + middle
-
-
-def estimate_sigma(y: torch.Tensor) -> float:
-    """Gaussian noise level of an image on the [0, 1] scale: a wavelet median-absolute-deviation estimate.
-
-    References:
-        Donoho and Johnstone, "Ideal spatial adaptation by wavelet shrinkage", Biometrika 1994.
-
-    """
-    import warnings
-
-    from skimage.restoration import estimate_sigma as _estimate
-
-    arr = y.detach().float().cpu()[0].permute(1, 2, 0).numpy()
-    with warnings.catch_warnings():  # a flat image has no non-zero detail coefficient: numpy warns, gives NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        value = float(_estimate(arr, channel_axis=-1, average_sigmas=True))
-    return value if math.isfinite(value) else 0.0
 
 
 class MethodNoise(StopRule):
