@@ -27,7 +27,8 @@ from .stopping import NoStop, StopRule
 
 @dataclass
 class StepState:
-    """What callbacks and stopping rules see after each iteration.
+    """What callbacks and stopping rules see after each iteration (the rules read it through
+    :class:`~deepprior.fit.protocols.StepView`, as they read the Fitter through ``FitView``).
 
     Attributes:
         iteration: iterations completed so far (1 after the first).
@@ -220,6 +221,11 @@ class Fitter:
         h, w = self.y.shape[-2] * factor, self.y.shape[-1] * factor
         input_size = getattr(self.net, "input_size", None)  # e.g. the Deep Decoder's coarse input
         return input_size(h, w) if callable(input_size) else (h, w)
+
+    @property
+    def region(self) -> tuple[int, int, int, int] | None:
+        """``(top, left, height, width)`` of the image inside the network's output; None: the whole output."""
+        return self._region
 
     def crop(self, image: torch.Tensor) -> torch.Tensor:
         """Cut the image region out of a padded network output."""
