@@ -28,7 +28,8 @@ from .stopping import NoStop, StopRule
 
 @dataclass
 class StepState:
-    """What callbacks and stopping rules see after each iteration.
+    """What callbacks and stopping rules see after each iteration (the rules read it through
+    :class:`~deepprior.fit.protocols.StepView`, as they read the Fitter through ``FitView``).
 
     Attributes:
         iteration: iterations completed so far (1 after the first).
@@ -220,6 +221,11 @@ class Fitter:
         factor = self.operator.factor
         h, w = self.y.shape[-2] * factor, self.y.shape[-1] * factor
         return self.net.input_size(h, w)  # e.g. the Deep Decoder's coarse input
+
+    @property
+    def region(self) -> tuple[int, int, int, int] | None:
+        """``(top, left, height, width)`` of the image inside the network's output; None: the whole output."""
+        return self._region
 
     def crop(self, image: torch.Tensor) -> torch.Tensor:
         """Cut the image region out of a padded network output."""

@@ -1,4 +1,4 @@
-"""Forward operators (one module per family) and noise models."""
+"""Forward operators (one module per family), noise models, and noise statistics of an image (:mod:`.stats`)."""
 
 from __future__ import annotations
 
