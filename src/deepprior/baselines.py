@@ -111,7 +111,11 @@ def wiener_oracle(y: np.ndarray, psf: np.ndarray, reference: np.ndarray) -> np.n
 
     best, best_psnr = y, -np.inf
     for balance in WIENER_BALANCES:
-        est = _per_channel(y, lambda c, b=balance: wiener(c, psf, b, clip=False))
+
+        def restore(c: np.ndarray, b: float = balance) -> np.ndarray:
+            return np.asarray(wiener(c, psf, b, clip=False))
+
+        est = _per_channel(y, restore)
         value = psnr(est, reference)
         if value > best_psnr:
             best, best_psnr = est, value

@@ -82,9 +82,9 @@ def net_names() -> list[str]:
 
 
 def stop_names() -> list[str]:
-    from .fit.stopping import STOP_RULES
+    from .fit.stopping import stop_names as names
 
-    return list(STOP_RULES)
+    return names()
 
 
 def common_options(fn: F) -> F:

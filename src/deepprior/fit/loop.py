@@ -19,7 +19,7 @@ import torch
 
 from ..errors import ConfigError
 from ..nets.common import Prior
-from ..physics.base import Operator
+from ..physics.base import ForwardOperator
 from .config import FitConfig
 from .inputs import make_input
 from .losses import MSE, DataTerm
@@ -144,7 +144,7 @@ class Fitter:
     def __init__(
         self,
         net: Prior,
-        operator: Operator,
+        operator: ForwardOperator,
         y: torch.Tensor,
         *,
         config: FitConfig,
@@ -163,7 +163,7 @@ class Fitter:
         self.loss: DataTerm = loss if loss is not None else MSE()
         self.device = torch.device(device)
         self.net = net.to(self.device)
-        self.operator = operator.to(self.device)
+        self.operator = operator.to(self.device) if isinstance(operator, torch.nn.Module) else operator
         self.y = y.to(self.device, torch.float32)
         measured = operator.measured(self.y)
         if weights is not None:
@@ -245,7 +245,7 @@ class Fitter:
     def data_mse(self, image: torch.Tensor) -> float:
         """Mean squared error between ``A(image)`` and ``y`` on the measured entries."""
         with torch.no_grad():
-            return float(_mse(self.operator(image), self.y, self.weights))
+            return float(_mse(self.operator.A(image), self.y, self.weights))
 
     def present(self, image: torch.Tensor) -> torch.Tensor:
         """The image the fit returns for a network output: with ``keep_known``, the measured entries as measured."""
@@ -316,7 +316,7 @@ class Fitter:
             with self.autocast():
                 out = self.forward(z)
             out = out.float()
-            pred = self.operator(out)
+            pred = self.operator.A(out)
             loss = self.loss(pred, self.y, self.weights)
             loss_value = float(loss.detach())
             restored = False

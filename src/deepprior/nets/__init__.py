@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from ..errors import ConfigError
 from .common import NetConfig, Prior, count_parameters
 from .decoder import DecoderConfig, DeepDecoder
