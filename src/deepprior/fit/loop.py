@@ -162,8 +162,12 @@ class Fitter:
         self.config = config
         self.loss: DataTerm = loss if loss is not None else MSE()
         self.device = torch.device(device)
+        self._factor = operator.factor
         self.net = net.to(self.device)
-        self.operator = operator.to(self.device) if isinstance(operator, torch.nn.Module) else operator
+        #: the forward operator, called as a function (an ``nn.Module``: moved to the device)
+        self.operator: Callable[[torch.Tensor], torch.Tensor] = (
+            operator.to(self.device) if isinstance(operator, torch.nn.Module) else operator.A
+        )
         self.y = y.to(self.device, torch.float32)
         measured = operator.measured(self.y)
         if weights is not None:
@@ -218,7 +222,7 @@ class Fitter:
         """Spatial size of the network's input: the output's (the measurement's times the operator's
         factor), unless the network asks for another.
         """
-        factor = self.operator.factor
+        factor = self._factor
         h, w = self.y.shape[-2] * factor, self.y.shape[-1] * factor
         return self.net.input_size(h, w)  # e.g. the Deep Decoder's coarse input
 
@@ -245,7 +249,7 @@ class Fitter:
     def data_mse(self, image: torch.Tensor) -> float:
         """Mean squared error between ``A(image)`` and ``y`` on the measured entries."""
         with torch.no_grad():
-            return float(_mse(self.operator.A(image), self.y, self.weights))
+            return float(_mse(self.operator(image), self.y, self.weights))
 
     def present(self, image: torch.Tensor) -> torch.Tensor:
         """The image the fit returns for a network output: with ``keep_known``, the measured entries as measured."""
@@ -316,7 +320,7 @@ class Fitter:
             with self.autocast():
                 out = self.forward(z)
             out = out.float()
-            pred = self.operator.A(out)
+            pred = self.operator(out)
             loss = self.loss(pred, self.y, self.weights)
             loss_value = float(loss.detach())
             restored = False

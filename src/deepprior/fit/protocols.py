@@ -8,11 +8,10 @@ member below; a test may hand a rule any stand-in that does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import torch
-
-from ..physics.base import ForwardOperator
 
 
 class LossView(Protocol):
@@ -61,7 +60,7 @@ class FitView(Protocol):
     def loss(self) -> LossView: ...
 
     @property
-    def operator(self) -> ForwardOperator: ...
+    def operator(self) -> Callable[[torch.Tensor], torch.Tensor]: ...
 
     @property
     def config(self) -> BudgetView: ...

@@ -189,7 +189,7 @@ class HoldOut(StopRule):
             return False
         f = self._fitter
         with torch.no_grad():
-            value = float(f.loss(f.operator.A(state.average), f.y, self.held))
+            value = float(f.loss(f.operator(state.average), f.y, self.held))
         self.last = value
         if value < self.best:
             self.best, self.best_iteration = value, state.iteration
@@ -201,7 +201,7 @@ class HoldOut(StopRule):
         estimate = value  # whole-image error: the held-out error, plus the fitted pixels' where they count
         if self._share_fitted > 0:
             with torch.no_grad():
-                fitted = float(f.loss(f.operator.A(state.average), f.y, f.weights))
+                fitted = float(f.loss(f.operator(state.average), f.y, f.weights))
             estimate = self._share_fitted * fitted + (1 - self._share_fitted) * value
         it = state.iteration
         self._best_estimate = min(self._best_estimate, estimate)

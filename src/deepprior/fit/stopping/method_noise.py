@@ -184,7 +184,7 @@ class MethodNoise(StopRule):
             return False
         f = self._fitter
         with torch.no_grad():
-            est = f.operator.A(state.average)
+            est = f.operator(state.average)
             stat = self._rms((est - f.y) ** 2, f.weights)
             if self.mode == "static":
                 thr = self._static
