@@ -29,6 +29,7 @@ test-all: setup
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench-quick: setup
 	$(BIN)/deepprior bench denoise --quick

@@ -24,11 +24,12 @@ from pathlib import Path
 import torch
 
 from common import DATA
-from deepprior import api, io, presets
+from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit import make_stop_rule
 from deepprior.fit.loop import Callback, Fitter, StepState
 from deepprior.nets import SkipConfig
+from deepprior.tasks import denoise as presets
 from stop_eval import Observer
 
 IMAGES = ["F16", "baboon", "hill", "kodim01", "kodim02", "kodim03", "kodim12", "lena", "peppers"]

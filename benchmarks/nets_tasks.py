@@ -19,7 +19,7 @@ from pathlib import Path
 
 from common import DATA, centre_crop
 from deepprior import api, io
-from deepprior.bench.baselines import bicubic
+from deepprior.baselines import bicubic
 from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.metrics import psnr
 from deepprior.nets import NETWORKS

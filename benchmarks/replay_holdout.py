@@ -18,31 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 
 from common import DATA, centre_crop
 from deepprior import io
-
-
-def replay(row: dict, share: float, projected: float, window: int) -> tuple[int, float]:
-    """Where the rule stops (iteration) and the PSNR of the image it returns (the latest best estimate)."""
-    loss = row.get("loss")
-    db = 20 if (loss.get("name") if isinstance(loss, dict) else loss) == "l1" else 10  # as HoldOut.update
-    fitted = {h["iteration"]: 10 ** (-h["psnr_input"] / 10) for h in row["history"]}
-    psnr = {h["iteration"]: h["psnr"] for h in row["history"]}
-    cap, best, bests, best_held, best_it = row["cap"], math.inf, {}, math.inf, 0
-    for it, held, _ in row["rules"]["holdout"]["trace"]:
-        if held < best_held:
-            best_held, best_it = held, it
-        best = min(best, share * fitted[it] + (1 - share) * held)
-        bests[it] = best
-        then = bests.get(it - window)
-        if then is not None and db * math.log10(then / best) * max(0, cap - it) / window < projected:
-            return it, psnr[best_it]
-    return cap, psnr[best_it]
+from stop_replay import replay_holdout as replay
 
 
 def main() -> None:

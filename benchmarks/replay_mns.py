@@ -29,33 +29,13 @@ import torch
 from common import DATA, centre_crop
 from deepprior import io
 from deepprior.fit.stopping import clipped_gaussian_mse
+from stop_replay import first_hit_online, replay_from
 
 WAITS = (1.0, math.sqrt(2.0), 2.0, 3.0)
 
 
 def threshold(clean: np.ndarray, sigma: float) -> float:
     return math.sqrt(float(clipped_gaussian_mse(torch.from_numpy(clean.astype(np.float64)), sigma / 255).mean())) * 255
-
-
-def first_hit_online(row: dict, pace: int | None = None) -> int | None:
-    """The first check below the threshold as the online rule saw it: from the trace of the method-noise
-    statistic and threshold (``stop_eval.py`` keeps it since commit 955ef9a), else, given the ``pace`` the
-    observer ran with, from where it fired (24 checks ``pace`` apart after the first hit); else None."""
-    rule = row["rules"].get("mns-adaptive", {})
-    trace = rule.get("trace")
-    if trace:
-        return next((int(it) for it, stat, thr in trace if stat < thr), -1)
-    if pace is not None:
-        return rule["ran"] - 24 * pace if rule["ran"] < row["cap"] else -1
-    return None
-
-
-def replay_from(history: list[dict], first: int, wait: float) -> tuple[int, float]:
-    """Stop ``24 x 10 x wait`` iterations after ``first`` (the history's nearest sample at or after it)."""
-    for h in history:
-        if h["iteration"] % 10 == 0 and h["iteration"] - first >= 240 * wait:
-            return h["iteration"], h["psnr"]
-    return history[-1]["iteration"], history[-1]["psnr"]
 
 
 def replay(history: list[dict], thr: float, wait: float) -> tuple[int, float]:

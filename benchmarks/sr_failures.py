@@ -19,7 +19,7 @@ import sys
 
 from common import DATA, centre_crop
 from deepprior import api, io
-from deepprior.bench.baselines import bicubic
+from deepprior.baselines import bicubic
 from deepprior.metrics import psnr
 from deepprior.nets import NETWORKS
 

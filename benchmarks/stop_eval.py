@@ -33,13 +33,14 @@ from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit import make_stop_rule
 from deepprior.fit.loop import Callback, FitResult, Fitter, StepState
 from deepprior.fit.stopping import AUTO
-from deepprior.presets import TaskInfo, resolve_preset
+from deepprior.presets import TaskInfo
+from deepprior.tasks import resolve_preset
+from stop_replay import RULES, to_markdown
 
 CONDITIONS = {"gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gaussian", {"sigma": 50.0}),
               "poisson-30": ("poisson", {"peak": 30.0}),
               "salt-pepper-0.1": ("salt-pepper", {"amount": 0.1}), "speckle-0.2": ("speckle", {"sigma": 0.2}),
               "pixels-50": ("pixels", {})}
-RULES = ("mns-adaptive", "mns-static", "wmv")
 #: Conditions whose ``auto`` rule is ``holdout``: it changes the fit (5 % of the measured pixels are held
 #: out), so it observes from the start and every other rule then observes that same held-out fit.
 HOLDOUT = {"salt-pepper-0.1", "pixels-50"}
@@ -148,28 +149,6 @@ def main() -> None:
             io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
     if args.markdown:
         io.write_bytes_atomic(args.markdown, to_markdown(rows).encode())
-
-
-def to_markdown(rows: list[dict]) -> str:
-    rules = [*(("holdout",) if any("holdout" in r["rules"] for r in rows) else ()), *RULES, "none"]
-    lines = ["| condition | images | oracle peak (mean) | " + " | ".join(f"`{r}`: gap / iterations run" for r in rules)
-             + " |", "|---|---|---|" + "---|" * len(rules)]
-    conds: dict[str, list[dict]] = {}
-    for r in rows:
-        conds.setdefault(r["condition"], []).append(r)
-    for cond, rs in conds.items():
-        n = len(rs)
-        cells = []
-        for rule in rules:
-            if any(rule not in r["rules"] for r in rs):
-                cells.append("—")
-                continue
-            gap = sum(r["oracle_psnr"] - r["rules"][rule]["psnr"] for r in rs) / n
-            its = sum(r["rules"][rule]["ran"] for r in rs) / n
-            cap = sum(r["cap"] for r in rs) / n
-            cells.append(f"{gap:.2f} dB / {its:.0f} ({100 * its / cap:.0f} %)")
-        lines.append(f"| {cond} | {n} | {sum(r['oracle_psnr'] for r in rs) / n:.2f} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Runs `fast` (bfloat16, channels-last) with every level's down/up channels set to
 stay 4) on the reference F16 crop of issue #6 (256x256, x and y from 128 to 384 of the paper's sigma-25
 noisy image), `--sigma 25 --stop none`, and records the averaged output's PSNR every 10 iterations (the
 ground truth only scores). The width (64 until this study, then 48) is swapped in through
-``deepprior.presets.FAST_DENOISE_NET``, which the `fast` preset reads when it is resolved.
+``deepprior.tasks.denoise.FAST_DENOISE_NET``, which the `fast` preset reads when it is resolved.
 
     .venv/bin/python benchmarks/width_study.py --widths 32 --lr 0.003 --iters 2000 --threads 1 --json OUT.json
 """
@@ -16,8 +16,9 @@ import json
 from pathlib import Path
 
 from common import DATA, reference_crop, save_curve_run
-from deepprior import api, presets
+from deepprior import api
 from deepprior.nets import SkipConfig
+from deepprior.tasks import denoise as presets
 
 
 def main() -> None:

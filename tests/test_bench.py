@@ -9,9 +9,11 @@ from PIL import Image
 from skimage import data
 
 from deepprior.bench import BenchConfig, run_table, to_markdown
-from deepprior.bench.harness import DENOISE_IMAGES, PIXEL_IMAGES, score
+from deepprior.benchdata import score
 from deepprior.cli import cli
 from deepprior.errors import ConfigError, InputError
+from deepprior.tasks.denoise import DENOISE_IMAGES
+from deepprior.tasks.inpaint import PIXEL_IMAGES
 
 
 def _save(path, a):
@@ -73,7 +75,7 @@ def test_metadata_is_the_one_the_run_started_with(fake_data, monkeypatch):
 
 
 def test_images_option_selects_by_name(fake_data):
-    from deepprior.bench.harness import _limit
+    from deepprior.benchdata import limit_names as _limit
 
     assert _limit(["a", "b", "c"], None, ("c", "a")) == ["a", "c"]  # the table's order
     assert _limit(["x/im1.png", "x/im2.png"], 1, ("im2",)) == ["x/im2.png"]
@@ -130,7 +132,7 @@ def test_missing_data_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_sr_score_is_y_channel_with_border():
-    from deepprior.bench.harness import Case
+    from deepprior.benchdata import Case
 
     ref = np.zeros((32, 32, 3))
     est = ref.copy()

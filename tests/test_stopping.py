@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -403,3 +404,165 @@ def test_holdout_draws_measured_pixels_even_from_a_mask_made_with_the_same_seed(
     held = rule.held[0, 0] > 0
     assert int(held.sum()) == round(0.1 * int(d.mask.sum()))
     assert bool(torch.from_numpy(d.mask)[held].all())  # only measured pixels are held out
+
+
+def test_each_rule_config_defaults_are_the_numbers_the_rules_had_built_in():
+    from dataclasses import asdict
+
+    from deepprior.fit.stopping import (
+        PROJECTED_DB,
+        HoldOut,
+        HoldOutConfig,
+        MethodNoiseConfig,
+        MinLoss,
+        MinLossConfig,
+        WMVConfig,
+    )
+
+    assert asdict(WMVConfig()) == {"window": 100, "patience": 1000, "reference_budget": 3000,
+                                   "budget_min_window": 20, "budget_min_patience": 100}
+    assert asdict(MinLossConfig()) == {"check_every": 1}
+    assert asdict(HoldOutConfig()) == {
+        "fraction": 0.05, "patience": 300, "check_every": 10, "seed": 0, "projected": None, "window": 300,
+        "stream": 0x5DEECE66D, "default_budget": 3000, "budget_patience_divisor": 5, "budget_min_patience": 100,
+        "budget_window_divisor": 10, "budget_min_window": 20, "budget_projected": 0.8}
+    assert PROJECTED_DB == 0.8
+    assert asdict(MethodNoiseConfig()) == {"threshold": None, "static_ratio": 0.978, "hits": 25, "check_every": 10,
+                                           "pace_side": 128, "pace_growth": 3.0, "pace_max": 6.0}
+    # a rule built without a config carries the defaults, and its keyword arguments override single fields
+    rule = WindowedVariance()
+    assert (rule.window, rule.patience, rule.config) == (100, 1000, WMVConfig())
+    assert WindowedVariance(window=10, config=WMVConfig(patience=7)).config == WMVConfig(window=10, patience=7)
+    h = HoldOut()
+    assert (h.fraction, h.patience, h.check_every, h.seed, h.projected, h.window) == (0.05, 300, 10, 0, None, 300)
+    m = MethodNoise("static")
+    assert (m.hits, m.check_every, m.threshold, m.config) == (25, 10, None, MethodNoiseConfig())
+    assert MinLoss().config == MinLossConfig()
+    assert [MethodNoise.pace(s) for s in (32, 128, 256, 1024)] == [5, 10, 30, 60]
+    # make_stop_rule's budget scaling reads the configs
+    assert WMVConfig().for_budget(1500) == WMVConfig(window=50, patience=500)
+    assert HoldOutConfig().for_budget(None) == HoldOutConfig(patience=600, projected=0.8, window=300)
+    assert HoldOutConfig().for_budget(400) == HoldOutConfig(patience=100, projected=0.8, window=40)
+
+
+def test_configs_reject_bad_values_with_the_rules_messages():
+    from deepprior.errors import ConfigError
+    from deepprior.fit.stopping import HoldOut, HoldOutConfig, MethodNoiseConfig, MinLossConfig, WMVConfig
+
+    with pytest.raises(ConfigError, match="wmv needs window >= 2"):
+        WMVConfig(window=1)
+    with pytest.raises(ConfigError, match="wmv needs window >= 2"):
+        WindowedVariance(window=1)
+    with pytest.raises(ConfigError, match="holdout needs 0 < fraction < 0.5"):
+        HoldOut(fraction=0.6)
+    with pytest.raises(ConfigError, match="projected must be a positive"):
+        HoldOutConfig(projected=0.0)
+    with pytest.raises(ConfigError, match="method-noise needs hits >= 1"):
+        MethodNoise("static", hits=0)
+    with pytest.raises(ConfigError, match="min-loss needs check_every >= 1"):
+        MinLossConfig(check_every=0)
+    with pytest.raises(ConfigError, match="mode 'sometimes' is unknown"):
+        MethodNoise("sometimes", config=MethodNoiseConfig())
+
+
+class _Curve:
+    """Stand-in steps whose outputs fall linearly to iteration 100 and rise after it (the fit's U-turn)."""
+
+    def state(self, it):
+        x = torch.full((1, 1, 3, 3), abs(it - 100) / 100)
+        return SimpleNamespace(iteration=it, loss=0.0, output=x, average=x, restored=False)
+
+
+def test_a_shorter_wmv_window_or_patience_from_the_config_stops_sooner():
+    from deepprior.fit.stopping import WMVConfig
+
+    def stop(config):
+        rule = WindowedVariance(config=config)
+        rule.reset(None)  # type: ignore[arg-type]
+        return next(it for it in range(1, 1000) if rule.update(_Curve().state(it))), rule.best_iteration
+
+    default = stop(WMVConfig(patience=50))
+    shorter = stop(WMVConfig(window=10, patience=50))
+    assert shorter[0] < default[0] and shorter[1] < default[1]  # the minimum of a shorter window comes sooner
+    assert stop(WMVConfig(patience=20))[0] == default[0] - 30  # the same minimum, 30 fewer iterations of wait
+
+
+def test_method_noise_and_holdout_configs_change_when_they_fire():
+    from deepprior.fit.stopping import HoldOut, HoldOutConfig, MethodNoiseConfig
+
+    def fired(rule, fake):
+        rule.reset(fake)
+        return next((it for it in range(1, 3000) if rule.update(fake.state(it))), None)
+
+    # 25 hits (the default) at 128x128: the crossing at 200, then 24 checks 10 apart
+    assert fired(MethodNoise("static", threshold=25.0), _Residual(200, 128)) == 440
+    assert fired(MethodNoise("static", config=MethodNoiseConfig(threshold=25.0, hits=5)), _Residual(200, 128)) == 240
+    # at 1024x1024 the wait after the first hit is capped at pace_max times check_every
+    assert fired(MethodNoise("static", threshold=25.0), _Residual(200, 1024)) == 200 + 24 * 60
+    capped = MethodNoise("static", config=MethodNoiseConfig(threshold=25.0, pace_max=2.0))
+    assert fired(capped, _Residual(200, 1024)) == 200 + 24 * 20
+    # holdout on a held-out PSNR curve that peaks at 500: the patience of the config sets the wait
+    def peak(t):
+        return 30 - abs(t - 500) / 100
+
+    assert fired(HoldOut(config=HoldOutConfig(patience=300)), _HeldOutCurve(peak)) == 800
+    assert fired(HoldOut(config=HoldOutConfig(patience=100)), _HeldOutCurve(peak)) == 600
+
+
+def test_min_loss_config_checks_less_often():
+    from deepprior.fit.stopping import MinLoss, MinLossConfig
+
+    def best(rule):
+        rule.reset(None)  # type: ignore[arg-type]
+        for it, loss in enumerate([0.5, 0.3, 0.1, 0.25], start=1):
+            rule.update(SimpleNamespace(iteration=it, loss=loss, restored=False, average=torch.zeros(1)))
+        return rule.chosen()[0]
+
+    assert best(MinLoss()) == 3
+    assert best(MinLoss(config=MinLossConfig(check_every=2))) == 4  # iteration 3 is never looked at
+
+
+def test_stop_rules_registry_names_are_what_make_stop_rule_accepts():
+    from deepprior.errors import ConfigError
+    from deepprior.fit import STOP_RULES, StopRule, stop_names
+
+    assert stop_names() == ["auto", "none", "wmv", "mns-static", "mns-adaptive", "min-loss", "holdout"]
+    assert list(STOP_RULES) == stop_names()[1:]
+    for name in STOP_RULES:
+        rule = make_stop_rule(name, sigma=25, num_iter=300, task="denoise")
+        assert isinstance(rule, StopRule) and rule.name == name
+        assert STOP_RULES[name]().name == name  # every builder works with no arguments too
+    for task in ("denoise", "inpaint", "super-resolve", "jpeg", "flash-no-flash", None):
+        assert make_stop_rule("auto", task=task).name in STOP_RULES
+    for name in ("psychic", "AUTO", "mns", "mns-", "wmv ", ""):
+        with pytest.raises(ConfigError, match="expected one of auto, none, wmv, mns-static"):
+            make_stop_rule(name)
+
+
+def test_noise_statistics_live_in_physics_and_keep_their_old_names():
+    from deepprior.fit import losses, stopping
+    from deepprior.physics import stats
+
+    for name in ("estimate_poisson_peak", "estimate_impulse_amount", "estimate_speckle_sigma",
+                 "estimate_level_function", "impulse_mask", "extreme_mask", "detect_impulses", "IMPULSE_FRACTION",
+                 "_blocks", "_detail_blocks"):
+        assert getattr(losses, name) is getattr(stats, name), name
+    for name in ("estimate_sigma", "clipped_gaussian_mse", "_normal_cdf", "_normal_pdf"):
+        assert getattr(stopping, name) is getattr(stats, name), name
+
+
+def test_no_import_cycle_through_fit_or_physics_and_the_rules_do_not_import_the_loop():
+    import runpy
+    from pathlib import Path
+
+    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "import_cycles.py"))
+    graph = script["import_graph"]()
+    cycles = [c for c in script["strongly_connected"](graph)
+              if any(m.startswith(("deepprior.fit", "deepprior.physics")) for m in c)]
+    assert cycles == []
+    assert graph["deepprior.fit.stopping.base"]  # the walk sees the imports (even under TYPE_CHECKING)
+    for module, targets in graph.items():
+        if module.startswith("deepprior.fit.stopping"):
+            assert "deepprior.fit.loop" not in targets and "deepprior.fit.losses" not in targets, module
+        if module.startswith("deepprior.physics"):
+            assert not any(t.startswith("deepprior.fit") for t in targets), module

@@ -103,7 +103,7 @@ def test_automatic_tiling_under_a_memory_budget(odd_rgb):
 
 
 def test_resume_after_interrupt_gives_the_same_image(tmp_path, odd_rgb, monkeypatch):
-    from deepprior import tiled
+    from deepprior.restore import tiled
 
     # bitwise equal on the CPU (on CUDA two fits with one seed agree only up to rounding: atomics in cuDNN and
     # in bilinear upsampling's backward)

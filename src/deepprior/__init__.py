@@ -18,8 +18,10 @@ from ._version import __version__
 from .errors import ConfigError, DeepPriorError, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import Restoration, degrade, denoise, flash_no_flash, inpaint, jpeg, super_resolve
+    from .api import deblur, degrade, denoise, flash_no_flash, inpaint, jpeg, super_resolve
     from .fit.loop import FitResult, Fitter
+    from .restore import Problem, Restoration, Settings, restore
+    from .tasks import TASKS
 
 _LAZY = {
     "denoise": "deepprior.api",
@@ -27,33 +29,41 @@ _LAZY = {
     "super_resolve": "deepprior.api",
     "jpeg": "deepprior.api",
     "flash_no_flash": "deepprior.api",
+    "deblur": "deepprior.api",
     "degrade": "deepprior.api",
-    "Restoration": "deepprior.api",
+    "Restoration": "deepprior.restore",
+    "Settings": "deepprior.restore",
+    "Problem": "deepprior.restore",
+    "restore": "deepprior.restore",
+    "TASKS": "deepprior.tasks",
     "Fitter": "deepprior.fit.loop",
     "FitResult": "deepprior.fit.loop",
     "FitConfig": "deepprior.fit.config",
     "build_net": "deepprior.nets",
     "NETWORKS": "deepprior.nets",
-    "PRESETS": "deepprior.presets",
 }
 
 __all__ = [
     "NETWORKS",
-    "PRESETS",
     "ConfigError",
     "DeepPriorError",
     "FitConfig",
     "FitResult",
     "Fitter",
     "InputError",
+    "Problem",
     "Restoration",
+    "Settings",
+    "TASKS",
     "__version__",
     "build_net",
+    "deblur",
     "degrade",
     "denoise",
     "flash_no_flash",
     "inpaint",
     "jpeg",
+    "restore",
     "super_resolve",
 ]
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .harness import TABLES, BenchConfig, find_data, run_table, to_markdown, write_outputs
+from .harness import BenchConfig, find_data, run_table, to_markdown, write_outputs
 
-__all__ = ["TABLES", "BenchConfig", "find_data", "run_table", "to_markdown", "write_outputs"]
+__all__ = ["BenchConfig", "find_data", "run_table", "to_markdown", "write_outputs"]

@@ -21,8 +21,8 @@ import os
 import platform
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,35 +30,16 @@ import numpy as np
 
 from .. import io
 from .._version import __version__
-from ..errors import ConfigError, InputError
-from ..metrics import psnr, psnr_y, rgb_to_y, ssim
+from ..benchdata import Case, find_data, score
+from ..errors import ConfigError
 
-TABLES = ("denoise", "pixels", "sr", "folder")
-DENOISE_IMAGES = ("F16", "baboon", "hill", "kodim01", "kodim02", "kodim03", "kodim12", "lena", "peppers")
-PIXEL_IMAGES = ("barbara", "boat", "house", "Lena512", "peppers256", "Cameraman256", "couple", "fingerprint",
-                "hill", "man", "montage")
 SR_SETS = ("Set5", "Set14")
-PUBLISHED_DIP = {  # per-image PSNR of the published outputs, full size (../shared/data/README.md)
-    "denoise-sigma25": {"F16": 33.69, "baboon": 24.51, "hill": 32.09, "kodim01": 28.44, "kodim02": 32.71,
-                        "kodim03": 33.79, "kodim12": 32.68, "lena": 32.56, "peppers": 31.15},
-}
 
 
-def find_data(data: str | Path | None) -> Path:
-    """The data folder: ``data``, else ``$DEEPPRIOR_DATA``, else ``../shared/data`` when it exists."""
-    candidates = [data, os.environ.get("DEEPPRIOR_DATA"), "../shared/data"]
-    for c in candidates:
-        if c is None:
-            continue
-        p = Path(c)
-        if p.is_dir():
-            return p
-        if c is data:
-            raise InputError(f"data folder {p} does not exist")
-    raise InputError(
-        "no benchmark data: pass --data DIR or set DEEPPRIOR_DATA to a folder holding dip-paper/ (the Deep Image "
-        "Prior paper's evaluation images from its project page: denoising/, pixels50/, sr/)"
-    )
+def _tables() -> dict[str, Any]:
+    from ..tasks import tables
+
+    return tables()
 
 
 @dataclass(frozen=True)
@@ -105,180 +86,12 @@ class BenchConfig:
         )
 
 
-@dataclass
-class Case:
-    """One image of a table: the corrupted input and what scoring needs."""
+def _dip(case: Case, cfg: BenchConfig, options: dict[str, Any]) -> dict[str, Any]:
+    from ..tasks import run_task
 
-    name: str
-    group: str
-    task: str
-    corrupted: np.ndarray
-    reference: np.ndarray
-    known: np.ndarray | None = None
-    scale: int | None = None
-    sigma: float | None = None
-    published: dict[str, np.ndarray] = field(default_factory=dict)
-    denoise_args: dict[str, Any] = field(default_factory=dict)  # noise / level / loss for api.denoise
-
-
-def _centre(a: np.ndarray, size: int | None, multiple: int = 1) -> np.ndarray:
-    if size is None:
-        h, w = a.shape[:2]
-        return a[: h - h % multiple, : w - w % multiple]
-    h, w = a.shape[:2]
-    size = size - size % multiple
-    if size > min(h, w):
-        raise InputError(f"crop {size} is larger than the image ({w}x{h})")
-    top, left = (h - size) // 2, (w - size) // 2
-    return a[top : top + size, left : left + size]
-
-
-def _load(path: Path) -> np.ndarray:
-    if not path.exists():
-        raise InputError(f"benchmark file missing: {path}")
-    return io.load_image(path).pixels
-
-
-def _limit(names: tuple[str, ...] | list[str], limit: int | None, only: tuple[str, ...] = ()) -> list[str]:
-    """``only``: keep the names listed (by name or file stem), in the table's order; then the first ``limit``."""
-    kept = [n for n in names if not only or n in only or Path(n).stem in only]
-    return kept[:limit] if limit else kept
-
-
-def denoise_cases(cfg: BenchConfig, data: Path) -> Iterator[Case]:
-    root = data / "dip-paper" / "denoising"
-    for sigma in cfg.sigmas:
-        for name in _limit(DENOISE_IMAGES, cfg.limit, cfg.images):
-            gt = _centre(_load(root / "sigma25" / f"{name}_GT.png"), cfg.crop)
-            noisy = _centre(_load(root / f"sigma{sigma}" / f"{name}_noisy.png"), cfg.crop)
-            published = {}
-            for label, suffix in (("published DIP", "deep_prior"), ("published CBM3D", "bm3d")):
-                p = root / f"sigma{sigma}" / f"{name}_{suffix}.png"
-                if p.exists():
-                    published[label] = _centre(_load(p), cfg.crop)
-            yield Case(name, f"sigma{sigma}", "denoise", noisy, gt, sigma=float(sigma), published=published)
-
-
-def pixel_cases(cfg: BenchConfig, data: Path) -> Iterator[Case]:
-    root = data / "dip-paper" / "pixels50"
-    for name in _limit(PIXEL_IMAGES, cfg.limit, cfg.images):
-        gt = _centre(_load(root / f"{name}_GT.png"), cfg.crop).mean(axis=2, keepdims=True)
-        masked = _centre(_load(root / f"{name}_masked.png"), cfg.crop).mean(axis=2, keepdims=True)
-        known = masked[:, :, 0] != 0
-        published = {}
-        for label, suffix in (("published DIP", "deep_prior"), ("published Papyan", "papyan")):
-            p = root / f"{name}_{suffix}.png"
-            if p.exists():
-                published[label] = _centre(_load(p), cfg.crop).mean(axis=2, keepdims=True)
-        yield Case(name, "pixels50", "inpaint", masked, gt, known=known, published=published)
-
-
-def _bicubic_down(gt: np.ndarray, scale: int) -> np.ndarray:
-    """The SR protocol's low-resolution input: Pillow's antialiased bicubic on the 8-bit GT."""
-    from PIL import Image
-
-    h, w = gt.shape[:2]
-    u8 = np.round(gt * 255).astype(np.uint8)
-    pil = Image.fromarray(u8[:, :, 0] if u8.shape[2] == 1 else u8)
-    small = np.asarray(pil.resize((w // scale, h // scale), Image.Resampling.BICUBIC), np.float32) / 255.0
-    return small[:, :, None] if small.ndim == 2 else small
-
-
-def sr_cases(cfg: BenchConfig, data: Path) -> Iterator[Case]:
-    root = data / "dip-paper" / "sr"
-    for scale in cfg.scales:
-        for set_name in cfg.sets:
-            folder = root / set_name / f"x{scale}"
-            if not folder.is_dir():
-                raise InputError(f"benchmark folder missing: {folder}")
-            names = sorted(p.name[: -len("_GT.png")] for p in folder.glob("*_GT.png"))
-            for name in _limit(names, cfg.limit, cfg.images):
-                gt = _centre(_load(folder / f"{name}_GT.png"), cfg.crop, multiple=scale)
-                published = {}
-                for p in sorted(folder.glob(f"{name}_deep_prior*.png")):
-                    label = "published DIP" + p.stem[len(f"{name}_deep_prior") :].replace("_", " ")
-                    pub = _load(p)
-                    if pub.shape[:2] == _load(folder / f"{name}_GT.png").shape[:2]:
-                        published[label.strip()] = _centre(pub, cfg.crop, multiple=scale)
-                yield Case(name, f"{set_name} x{scale}", "super-resolve", _bicubic_down(gt, scale), gt,
-                           scale=scale, published=published)
-
-
-def folder_cases(cfg: BenchConfig, data: Path) -> Iterator[Case]:
-    from ..api import degrade
-
-    folder = cfg.folder
-    if folder is None or not Path(folder).is_dir():
-        raise InputError(f"the folder table needs --folder DIR with clean images; {folder} is not a folder")
-    names = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in io.WRITABLE_SUFFIXES)
-    if not names:
-        raise InputError(f"folder {folder} holds no images")
-    args = folder_denoise_args(cfg)  # an unknown setting fails before any work
-    for p in _limit([str(n) for n in names], cfg.limit, cfg.images):
-        clean = _centre(io.load_image(p).pixels, cfg.crop)
-        d = degrade(clean, noise=cfg.noise, sigma=cfg.sigma, peak=cfg.peak, amount=cfg.amount, seed=cfg.seed)
-        yield Case(Path(p).stem, f"{d.description}, {cfg.setting}", "denoise", d.image.pixels, clean,
-                   denoise_args=args)
-
-
-#: The folder table's ``--setting``: what ``denoise`` is told about the noise the table added.
-FOLDER_SETTINGS = ("matched", "blind", "mse")
-
-
-def folder_denoise_args(cfg: BenchConfig) -> dict[str, Any]:
-    """``matched``: the noise named with its level (its own data term and stop rule); ``blind``: nothing
-    (``--noise unknown``); ``mse``: the noise named but the paper's MSE loss (the stop rule then estimates a
-    Gaussian sigma) - the three settings of docs/benchmarks.md's noise-model study.
-    """
-    if cfg.setting not in FOLDER_SETTINGS:
-        raise ConfigError(f"unknown setting {cfg.setting!r}; expected one of {', '.join(FOLDER_SETTINGS)}")
-    noise = cfg.noise or ("gaussian" if cfg.sigma is not None else "salt-pepper" if cfg.amount is not None
-                          else "poisson" if cfg.peak is not None else "gaussian")
-    if cfg.setting == "blind":
-        return {}
-    if cfg.setting == "mse":
-        return {"noise": noise, "loss": "mse"}
-    level = {"gaussian": {"sigma": cfg.sigma}, "poisson": {"peak": cfg.peak}, "salt-pepper": {"amount": cfg.amount},
-             "speckle": {"sigma": cfg.sigma}}[noise]
-    return {"noise": noise, **{k: v for k, v in level.items() if v is not None}}
-
-
-LOADERS: dict[str, Callable[[BenchConfig, Path], Iterator[Case]]] = {
-    "denoise": denoise_cases,
-    "pixels": pixel_cases,
-    "sr": sr_cases,
-    "folder": folder_cases,
-}
-
-
-def score(case: Case, image: np.ndarray) -> dict[str, float]:
-    """The table's metric for one output, on the 8-bit image as it would be saved."""
-    x = io.quantize(np.clip(image, 0, 1), 8)
-    if x.shape[2] != case.reference.shape[2]:
-        x = x.mean(axis=2, keepdims=True)
-    if case.task == "super-resolve":
-        b = 4 if min(x.shape[:2]) > 16 else 0
-        yx, yr = rgb_to_y(x), rgb_to_y(case.reference)
-        if b:
-            yx, yr = yx[b:-b, b:-b], yr[b:-b, b:-b]
-        return {"psnr": psnr_y(x, case.reference, border=b), "ssim": ssim(yx[:, :, None], yr[:, :, None])}
-    return {"psnr": psnr(x, case.reference), "ssim": ssim(x, case.reference)}
-
-
-def _dip(case: Case, cfg: BenchConfig) -> dict[str, Any]:
-    from .. import api
-
-    common = dict(preset=cfg.preset, net=cfg.net, num_iter=cfg.num_iter, lr=cfg.lr, seed=cfg.seed,
-                  device=cfg.device, precision=cfg.precision, threads=cfg.threads, stop=cfg.stop,
-                  reference=case.reference)
-    if case.task == "denoise" and case.denoise_args:
-        r = api.denoise(case.corrupted, **case.denoise_args, **common)  # type: ignore[arg-type]
-    elif case.task == "denoise":
-        r = api.denoise(case.corrupted, sigma=case.sigma, **common)  # type: ignore[arg-type]
-    elif case.task == "inpaint":
-        r = api.inpaint(case.corrupted, mask=case.known, **common)  # type: ignore[arg-type]
-    else:
-        r = api.super_resolve(case.corrupted, scale=case.scale or 4, **common)  # type: ignore[arg-type]
+    r = run_task(case.task, (case.corrupted,), options, None, preset=cfg.preset, net=cfg.net, num_iter=cfg.num_iter,
+                 lr=cfg.lr, seed=cfg.seed, device=cfg.device, precision=cfg.precision, threads=cfg.threads,
+                 stop=cfg.stop, reference=case.reference)
     out: dict[str, Any] = dict(score(case, r.image.pixels))
     ref_curve = [(h["iteration"], h["psnr"]) for h in r.fit.history if h.get("psnr") is not None]
     oracle_it, oracle = max(ref_curve, key=lambda t: t[1]) if ref_curve else (None, None)
@@ -301,21 +114,12 @@ def _dip(case: Case, cfg: BenchConfig) -> dict[str, Any]:
     return out
 
 
-def _baselines(case: Case) -> dict[str, dict[str, Any]]:
-    from . import baselines as bl
-
+def _baselines(case: Case, table: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    if case.task == "denoise":
-        for name, fn in bl.denoising_baselines().items():
-            t = time.perf_counter()
-            est = fn(case.corrupted)
-            out[name] = {**score(case, est), "seconds": round(time.perf_counter() - t, 2)}
-    elif case.task == "inpaint" and case.known is not None:
+    for name, run in table.baselines(case).items():
         t = time.perf_counter()
-        est = bl.biharmonic(case.corrupted, case.known)
-        out["biharmonic"] = {**score(case, est), "seconds": round(time.perf_counter() - t, 2)}
-    elif case.task == "super-resolve":
-        out["bicubic"] = score(case, bl.bicubic(case.corrupted, case.scale or 4))
+        est = run()
+        out[name] = {**score(case, est), "seconds": round(time.perf_counter() - t, 2)}
     return out
 
 
@@ -352,24 +156,21 @@ def run_table(
 
     ``on_row`` receives the partial result after every image, so a long run can save as it goes.
     """
-    if cfg.table not in TABLES:
-        raise ConfigError(f"unknown table {cfg.table!r}; expected one of {', '.join(TABLES)}")
+    known = _tables()
+    if cfg.table not in known:
+        raise ConfigError(f"unknown table {cfg.table!r}; expected one of {', '.join(known)}")
+    _, table = known[cfg.table]
     cfg = cfg.effective()
     data = find_data(cfg.data) if cfg.table != "folder" else Path(cfg.folder or ".")
     meta = metadata(cfg)  # the code and settings the run started with, not those of a later write
     rows: list[dict[str, Any]] = []
-    for case in LOADERS[cfg.table](cfg, data):
+    for case in table.cases(cfg, data):
         row: dict[str, Any] = {"image": case.name, "group": case.group, "size": list(case.reference.shape[:2])}
-        corrupted = case.corrupted
-        if case.task == "super-resolve":
-            from .baselines import bicubic
-
-            corrupted = bicubic(case.corrupted, case.scale or 4)
-        if case.task != "super-resolve":
-            row["input"] = score(case, corrupted)
-        row["deepprior"] = _dip(case, cfg)
+        if case.scale is None:  # a super-resolution input is smaller than the reference: not scored
+            row["input"] = score(case, case.corrupted)
+        row["deepprior"] = _dip(case, cfg, table.options(case))
         if cfg.baselines:
-            row.update(_baselines(case))
+            row.update(_baselines(case, table))
         for label, img in case.published.items():
             row[label] = score(case, img)
         rows.append(row)

@@ -57,7 +57,8 @@ def _build(case: SpeedCase, size: int, channels: int, device: torch.device, iter
     from ..device import resolve_precision
     from ..nets import get_entry
     from ..physics import Identity
-    from ..presets import TaskInfo, resolve_preset
+    from ..presets import TaskInfo
+    from ..tasks import resolve_preset
 
     preset = resolve_preset(case.preset, TaskInfo(task="denoise", sigma=25))
     precision = resolve_precision(case.precision, preset.precision, device)

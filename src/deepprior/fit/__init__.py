@@ -5,7 +5,7 @@ from __future__ import annotations
 from .config import FitConfig
 from .inputs import make_input
 from .loop import Callback, FitResult, Fitter, StepState, psnr_from_mse
-from .stopping import STOP_RULES, NoStop, StopRule, make_stop_rule
+from .stopping import STOP_RULES, NoStop, StopRule, make_stop_rule, stop_names
 
 __all__ = [
     "STOP_RULES",
@@ -19,4 +19,5 @@ __all__ = [
     "make_input",
     "make_stop_rule",
     "psnr_from_mse",
+    "stop_names",
 ]

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch import nn
 
 from ..errors import ConfigError
+from ..nets.common import Prior
+from ..physics.base import ForwardOperator
 from .config import FitConfig
 from .inputs import make_input
 from .losses import MSE, DataTerm
@@ -27,7 +28,8 @@ from .stopping import NoStop, StopRule
 
 @dataclass
 class StepState:
-    """What callbacks and stopping rules see after each iteration.
+    """What callbacks and stopping rules see after each iteration (the rules read it through
+    :class:`~deepprior.fit.protocols.StepView`, as they read the Fitter through ``FitView``).
 
     Attributes:
         iteration: iterations completed so far (1 after the first).
@@ -141,8 +143,8 @@ class Fitter:
 
     def __init__(
         self,
-        net: nn.Module,
-        operator: nn.Module,
+        net: Prior,
+        operator: ForwardOperator,
         y: torch.Tensor,
         *,
         config: FitConfig,
@@ -160,17 +162,21 @@ class Fitter:
         self.config = config
         self.loss: DataTerm = loss if loss is not None else MSE()
         self.device = torch.device(device)
+        self._factor = operator.factor
         self.net = net.to(self.device)
-        self.operator = operator.to(self.device)
+        #: the forward operator, called as a function (an ``nn.Module``: moved to the device)
+        self.operator: Callable[[torch.Tensor], torch.Tensor] = (
+            operator.to(self.device) if isinstance(operator, torch.nn.Module) else operator.A
+        )
         self.y = y.to(self.device, torch.float32)
-        measured = getattr(operator, "measured", lambda _y: None)(self.y)
+        measured = operator.measured(self.y)
         if weights is not None:
             weights = weights.to(self.device, torch.float32).expand_as(self.y)
             measured = weights if measured is None else measured * weights
         self.weights: torch.Tensor | None = measured
         self.keep: torch.Tensor | None = None  # entries returned as measured (a copy: rules may change weights)
         if keep_known:
-            if int(getattr(operator, "factor", 1)) != 1:
+            if operator.factor != 1:
                 raise ConfigError("keep_known needs an operator that measures the image entry for entry")
             self.keep = (measured if measured is not None else torch.ones_like(self.y)).clone()
             exact = self.loss.exact(self.y)  # e.g. salt-and-pepper: the pixels not pure black or white
@@ -216,10 +222,14 @@ class Fitter:
         """Spatial size of the network's input: the output's (the measurement's times the operator's
         factor), unless the network asks for another.
         """
-        factor = int(getattr(self.operator, "factor", 1))
+        factor = self._factor
         h, w = self.y.shape[-2] * factor, self.y.shape[-1] * factor
-        input_size = getattr(self.net, "input_size", None)  # e.g. the Deep Decoder's coarse input
-        return input_size(h, w) if callable(input_size) else (h, w)
+        return self.net.input_size(h, w)  # e.g. the Deep Decoder's coarse input
+
+    @property
+    def region(self) -> tuple[int, int, int, int] | None:
+        """``(top, left, height, width)`` of the image inside the network's output; None: the whole output."""
+        return self._region
 
     def crop(self, image: torch.Tensor) -> torch.Tensor:
         """Cut the image region out of a padded network output."""
@@ -298,9 +308,8 @@ class Fitter:
         last_psnr: float | None = None
         # A growing network (PG-DIP) sets its stage per iteration and asks for a fresh optimiser, a
         # learning-rate warm-up, a scaled perturbation, and averaging only once fully grown.
-        schedule = getattr(self.net, "schedule", None)
         for it in range(1, cfg.num_iter + 1):
-            phase = schedule(it) if callable(schedule) else None
+            phase = self.net.schedule(it)
             if phase is not None:
                 if phase.new_phase and it > 1:
                     self.optimizer = self._adam()

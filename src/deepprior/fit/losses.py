@@ -17,12 +17,24 @@ expected residual").
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 
 from ..errors import ConfigError
+
+# The noise statistics live in deepprior.physics.stats; these names stay importable from here.
+from ..physics.stats import IMPULSE_FRACTION as IMPULSE_FRACTION
+from ..physics.stats import _blocks as _blocks
+from ..physics.stats import _detail_blocks as _detail_blocks
+from ..physics.stats import clipped_gaussian_mse
+from ..physics.stats import detect_impulses as detect_impulses
+from ..physics.stats import estimate_impulse_amount as estimate_impulse_amount
+from ..physics.stats import estimate_level_function as estimate_level_function
+from ..physics.stats import estimate_poisson_peak as estimate_poisson_peak
+from ..physics.stats import estimate_speckle_sigma as estimate_speckle_sigma
+from ..physics.stats import extreme_mask as extreme_mask
+from ..physics.stats import impulse_mask as impulse_mask
 
 
 def _mean(values: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
@@ -83,8 +95,6 @@ class MSE(DataTerm):
     def expected_residual(self, x: torch.Tensor) -> torch.Tensor | None:
         if self.sigma is None:
             return None
-        from .stopping import clipped_gaussian_mse
-
         return clipped_gaussian_mse(x, self.sigma)
 
     def describe(self) -> dict[str, object]:
@@ -174,8 +184,6 @@ class PoissonNLL(DataTerm):
     def expected_residual(self, x: torch.Tensor) -> torch.Tensor | None:
         if self.peak is None:
             return None
-        from .stopping import clipped_gaussian_mse
-
         x = x.double().clamp(0, 1)
         return clipped_gaussian_mse(x, (x / self.peak).sqrt())
 
@@ -208,8 +216,6 @@ class SpeckleNLL(DataTerm):
     def expected_residual(self, x: torch.Tensor) -> torch.Tensor | None:
         if self.sigma is None:
             return None
-        from .stopping import clipped_gaussian_mse
-
         x = x.double().clamp(0, 1)
         return clipped_gaussian_mse(x, self.sigma * x)
 
@@ -233,10 +239,6 @@ NOISE_LOSS: dict[str, str] = {
     "unknown": "mse",  # with a fitted noise-level function, or L1 when impulses are found (api._blind_term)
 }
 
-#: Above this fraction of isolated black/white pixels, the blind setting treats the noise as impulses
-#: (clean photographs measured 0.0 %, salt-and-pepper at 0.1 measured 7.6-9.5 %: see detect_impulses).
-IMPULSE_FRACTION = 0.005
-
 
 def make_loss(name: str, *, skip_impulses: bool = False, **level: float | None) -> DataTerm:
     """A data term by name (see :data:`LOSSES`); ``level`` passes the noise level it understands and
@@ -251,43 +253,6 @@ def make_loss(name: str, *, skip_impulses: bool = False, **level: float | None) 
     if name == "poisson":
         return PoissonNLL(peak=level.get("peak"))
     return SpeckleNLL(sigma=level.get("speckle"))
-
-
-def estimate_poisson_peak(y: torch.Tensor, block: int = 8) -> float:
-    """Estimate the Poisson peak of a noisy image in [0, 1] from its noise-level function.
-
-    For Poisson noise ``Var[y | x] = x / peak``. In every ``block x block`` block the variance of a
-    high-pass residual (``y`` minus its 3x3 mean, scaled by 9/8) measures the local noise variance
-    where the image is smooth; ``peak`` is the median of ``mean / variance`` over the flattest 70 % of
-    the blocks (texture inflates the variance) whose mean lies in [0.05, 0.7] (clipping at white
-    deflates it). On 256x256 crops of three scikit-image photographs it read 11.4-11.6 at peak 10,
-    29.3-31.8 at 30 and 82-97 at 100.
-    """
-    mean, var = _blocks(y, block)
-    keep = (mean > 0.05) & (mean < 0.7) & (var > 0)
-    if int(keep.sum()) < 4:
-        raise ConfigError("cannot estimate the Poisson peak: too few usable blocks; give --peak")
-    ratio = (mean[keep] / var[keep]).sort(descending=True).values
-    return float(ratio[: max(1, int(ratio.numel() * 0.7))].median())
-
-
-def estimate_impulse_amount(y: torch.Tensor) -> float:
-    """Fraction of pixels that are pure black or pure white in every channel: the salt-and-pepper amount
-    (an over-estimate by the image's own saturated pixels).
-    """
-    x = y.detach().float()
-    lo = (x <= 0.5 / 255).all(dim=-3)
-    hi = (x >= 1 - 0.5 / 255).all(dim=-3)
-    return float((lo | hi).float().mean())
-
-
-def estimate_speckle_sigma(y: torch.Tensor) -> float:
-    """Speckle level: ``log y = log x + log(1 + n) ~ log x + n`` for small ``n``, so a Gaussian noise
-    estimate (wavelet MAD) of ``log y`` on the well-exposed pixels is the speckle's sigma.
-    """
-    from .stopping import estimate_sigma
-
-    return estimate_sigma(torch.log(y.detach().float().clamp(min=1 / 255)))
 
 
 class LevelFunction(MSE):
@@ -331,136 +296,8 @@ class LevelFunction(MSE):
         return _mean((pred - y) ** 2 * scale, weights)
 
     def expected_residual(self, x: torch.Tensor) -> torch.Tensor | None:
-        from .stopping import clipped_gaussian_mse
-
         x = x.double().clamp(0, 1)
         return clipped_gaussian_mse(x, self._variance(x).clamp(min=0).sqrt())
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name, "noise_level_function": [round(v, 8) for v in self.coefficients]}
-
-
-def _blocks(y: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per ``block x block`` block and channel: the local mean and the variance of a high-pass residual."""
-    x = y.detach().double().cpu()
-    if x.dim() == 3:
-        x = x.unsqueeze(0)
-    local = torch.nn.functional.avg_pool2d(torch.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate"), 3, 1)
-    resid = (x - local) * math.sqrt(9.0 / 8.0)
-    h, w = (x.shape[-2] // block) * block, (x.shape[-1] // block) * block
-    if h == 0 or w == 0:
-        raise ConfigError(f"image too small to estimate its noise (under {block}x{block} pixels)")
-    r = resid[..., :h, :w].unfold(-2, block, block).unfold(-2, block, block)
-    m = local[..., :h, :w].unfold(-2, block, block).unfold(-2, block, block)
-    return m.mean(dim=(-1, -2)).flatten(), (r**2).mean(dim=(-1, -2)).flatten()
-
-
-def _detail_blocks(y: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Per ``block x block`` block and channel: the local mean, the mean square of the finest diagonal Haar
-    wavelet coefficients (``HH = (a - b - c + d) / 2`` over each 2x2 cell, whose variance is the noise's
-    for independent noise) and how many coefficients each block holds (the chi-square's degrees of freedom).
-
-    The diagonal detail lets far less of the image's own edges and texture through than a residual from a
-    local mean: on 256x256 crops of five of the paper's images with Gaussian sigma 25 the fitted curve read
-    25.0-26.6 at mid-grey against 25.1-27.5 with a 3x3-mean residual (the wavelet MAD: 23.9-25.1).
-    """
-    x = y.detach().double().cpu()
-    if x.dim() == 3:
-        x = x.unsqueeze(0)
-    h2, w2 = (x.shape[-2] // 2) * 2, (x.shape[-1] // 2) * 2
-    x = x[..., :h2, :w2]
-    a, b, c, d = x[..., 0::2, 0::2], x[..., 0::2, 1::2], x[..., 1::2, 0::2], x[..., 1::2, 1::2]
-    detail, local = (a - b - c + d) / 2, (a + b + c + d) / 4
-    k = max(1, block // 2)
-    h, w = (detail.shape[-2] // k) * k, (detail.shape[-1] // k) * k
-    if h == 0 or w == 0:
-        raise ConfigError(f"image too small to estimate its noise (under {block}x{block} pixels)")
-    r = detail[..., :h, :w].unfold(-2, k, k).unfold(-2, k, k)
-    m = local[..., :h, :w].unfold(-2, k, k).unfold(-2, k, k)
-    return m.mean(dim=(-1, -2)).flatten(), (r**2).mean(dim=(-1, -2)).flatten(), k * k
-
-
-def estimate_level_function(y: torch.Tensor, block: int | None = None, bins: int = 8,
-                            quantile: float = 0.3) -> tuple[float, float, float]:
-    """Fit the noise-level function ``Var[y | x] = a + b x + c x^2`` (non-negative a, b, c) of an image.
-
-    Blocks are binned by their mean intensity in [0.03, 0.7] (clipping at white bends the curve above);
-    in each bin with enough blocks the ``quantile`` of the blocks' mean squares of the diagonal wavelet detail
-    (:func:`_detail_blocks`) stands for the flat blocks (texture only adds), divided by that quantile of a
-    chi-square with ``(block / 2)^2`` degrees of freedom over its mean (with 4x4 blocks, which hold too few
-    coefficients, the variance of the residual from a 3x3 mean and ``block^2 - 1`` degrees of freedom): the
-    bias of a low quantile of pure-noise blocks. A non-negative least-squares fit of the three coefficients
-    follows. On 128x128 crops of five of the paper's images (the project's seeded
-    Gaussian 25, Poisson 30 and speckle 0.2) the fitted curve read within 3.1 grey levels of the true standard
-    deviation at intensities 0.2, 0.5 and 0.8 (within 2.6 on 256x256 crops, where the residual from a 3x3
-    mean read up to 3.3 high for Gaussian noise).
-
-    ``block`` defaults to 8 on images at least 64 pixels on their short side and 4 below: a 32x32 image
-    has only 16 blocks of 8x8 per channel, too few to spread over the bins, and the curve came out flat
-    (speckle 0.2 read 8-36 grey levels at every intensity instead of 10-41); with 4x4 blocks it reads
-    within 2-6 grey levels on four of five of the paper's images (baboon's texture reads up to 9 high).
-    """
-    from scipy.optimize import nnls
-    from scipy.stats import chi2
-
-    if block is None:
-        block = 8 if min(y.shape[-2:]) >= 64 else 4
-
-    if block >= 8:
-        mean, var, dof = _detail_blocks(y, block)
-    else:  # 2x2 coefficients a block are too few: the 3x3-mean residual (read better at 32x32)
-        (mean, var), dof = _blocks(y, block), block * block - 1
-    top = 0.7
-    keep = (mean > 0.03) & (mean < top)
-    mean, var = mean[keep], var[keep]
-    if mean.numel() < 16:
-        raise ConfigError("cannot estimate the noise: too few well-exposed blocks; name the noise and its level")
-    bias = float(chi2.ppf(quantile, dof) / dof)
-    edges = torch.linspace(0.03, top, bins + 1, dtype=torch.float64)
-    xs, vs, ws = [], [], []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        sel = (mean >= lo) & (mean < hi)
-        n = int(sel.sum())
-        if n >= 8:
-            xs.append(float(mean[sel].median()))
-            vs.append(float(torch.quantile(var[sel], quantile)) / bias)
-            ws.append(math.sqrt(n))
-    if not xs:
-        raise ConfigError("cannot estimate the noise: too few well-exposed blocks; name the noise and its level")
-    if len(xs) < 3:  # not enough spread in intensity for a curve: a constant level
-        return (float(sum(v * w for v, w in zip(vs, ws, strict=True)) / sum(ws)), 0.0, 0.0)
-    import numpy as np
-
-    design = np.array([[1.0, x, x * x] for x in xs]) * np.array(ws)[:, None]
-    coef, _ = nnls(design, np.array(vs) * np.array(ws))
-    return float(coef[0]), float(coef[1]), float(coef[2])
-
-
-def impulse_mask(y: torch.Tensor, jump: float = 0.25) -> torch.Tensor:
-    """Pixels that look like salt-and-pepper impulses, shape ``(..., 1, H, W)``: pure black or white in
-    every channel *and* far (by more than ``jump``) from the median of their 3x3 neighbourhood. Saturated
-    regions of a natural image are not isolated, so they do not count.
-    """
-    x = y.detach().float()
-    if x.dim() == 3:
-        x = x.unsqueeze(0)
-    grey = x.mean(dim=-3, keepdim=True)
-    padded = torch.nn.functional.pad(grey, (1, 1, 1, 1), mode="replicate")
-    med = padded.unfold(-2, 3, 1).unfold(-2, 3, 1).reshape(*grey.shape, 9).median(dim=-1).values
-    mask = extreme_mask(x) & ((grey - med).abs() > jump)
-    return mask if y.dim() == 4 else mask.squeeze(0)
-
-
-def extreme_mask(y: torch.Tensor) -> torch.Tensor:
-    """Pixels pure black or pure white in every channel (within half a level of 8 bits), shape
-    ``(..., 1, H, W)``: every salt-and-pepper impulse, and the saturated pixels of the image itself.
-    """
-    x = y.detach()
-    return (x <= 0.5 / 255).all(dim=-3, keepdim=True) | (x >= 1 - 0.5 / 255).all(dim=-3, keepdim=True)
-
-
-def detect_impulses(y: torch.Tensor, jump: float = 0.25) -> float:
-    """Fraction of pixels that look like salt-and-pepper impulses (see :func:`impulse_mask`)."""
-    return float(impulse_mask(y, jump).float().mean())
-
-

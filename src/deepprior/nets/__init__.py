@@ -9,10 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from torch import nn
-
 from ..errors import ConfigError
-from .common import count_parameters
+from .common import NetConfig, Prior, count_parameters
 from .decoder import DecoderConfig, DeepDecoder
 from .progressive import PGConfig, ProgressiveSkip
 from .resnet import ResNet, ResNetConfig
@@ -36,7 +34,7 @@ class NetEntry:
     name: str
     summary: str
     config: Any
-    builder: Callable[[int, int, Any], nn.Module]
+    builder: Callable[[int, int, Any], Prior]
     reference: str = ""
     input_depth: int = 32
     tiny: Any = None  # a small architecture of the same family, for tests
@@ -49,6 +47,7 @@ class NetEntry:
     #: instead of noise, as flash/no-flash feeds the flash image
     upscaled_input: tuple[str, ...] = ()
     auto_stop: str | None = None  # what ``--stop auto`` means with this network (None: the task's rule)
+    takes_image_input: bool = True  # whether an image (flash, upscaled measurement) may be its input
 
 
 NETWORKS: dict[str, NetEntry] = {
@@ -115,6 +114,7 @@ NETWORKS: dict[str, NetEntry] = {
         # The reference fits without input perturbation or output averaging.
         fit_overrides={"input_depth": 128, "reg_noise_std": 0.0, "ema": 0.0},
         auto_stop="min-loss",  # the reference keeps the network of lowest training loss
+        takes_image_input=False,  # its input is a coarse k-channel tensor
     ),
 }
 
@@ -126,7 +126,7 @@ def get_entry(name: str) -> NetEntry:
     return NETWORKS[name]
 
 
-def build_net(name: str, *, in_channels: int, out_channels: int, config: Any = None) -> nn.Module:
+def build_net(name: str, *, in_channels: int, out_channels: int, config: Any = None) -> Prior:
     """Build a registered network.
 
     Args:
@@ -146,6 +146,8 @@ def build_net(name: str, *, in_channels: int, out_channels: int, config: Any = N
 
 __all__ = [
     "NETWORKS",
+    "NetConfig",
+    "Prior",
     "DecoderConfig",
     "DeepDecoder",
     "NetEntry",

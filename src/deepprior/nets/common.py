@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from torch import nn
 
@@ -65,3 +67,55 @@ def upsample(mode: str) -> nn.Module:
 def count_parameters(net: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in net.parameters() if p.requires_grad)
+
+
+class NetConfig(Protocol):
+    """What every network's architecture offers (a frozen dataclass per network)."""
+
+    @property
+    def scales(self) -> int:
+        """Levels of downsampling: the padded image's sides must divide by ``2 ** scales``."""
+        ...
+
+    @property
+    def widest(self) -> int:
+        """Channels of the widest full-resolution layer (for the memory estimate that picks tiling)."""
+        ...
+
+    def with_scales(self, scales: int) -> NetConfig:
+        """The same network with fewer levels (for small images)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What the fitting loop must do at one iteration of a growing network.
+
+    Attributes:
+        new_phase: a level was just added: start a fresh optimiser.
+        lr_scale: multiplies the learning rate (warm-up).
+        noise_scale: multiplies the input perturbation.
+        average: whether output averaging runs (only once at full resolution).
+        stage: active levels (1 = the innermost alone).
+        alpha: fade-in weight of the newest level.
+
+    """
+
+    new_phase: bool
+    lr_scale: float
+    noise_scale: float
+    average: bool
+    stage: int
+    alpha: float
+
+
+class Prior(nn.Module):
+    """The base of every registered network: what the fitting loop may ask of it besides ``forward``."""
+
+    def input_size(self, height: int, width: int) -> tuple[int, int]:
+        """The spatial size of the input ``z`` for an output of ``height`` x ``width`` (the same here)."""
+        return height, width
+
+    def schedule(self, iteration: int) -> Phase | None:
+        """The growth phase at ``iteration`` (1-based) for a growing network; None for a fixed one."""
+        return None

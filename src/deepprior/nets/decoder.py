@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .common import UPSAMPLINGS, check_choice, upsample
+from .common import UPSAMPLINGS, Prior, check_choice, upsample
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,11 @@ class DecoderConfig:
     upsample: str = "bilinear"
 
     @property
+    def widest(self) -> int:
+        """Channels of the widest full-resolution layer (the memory estimate's width)."""
+        return int(self.channels)
+
+    @property
     def scales(self) -> int:
         return self.layers - 1
 
@@ -47,7 +52,7 @@ class DecoderConfig:
         check_choice("upsampling", self.upsample, UPSAMPLINGS)
 
 
-class DeepDecoder(nn.Module):
+class DeepDecoder(Prior):
     """Deep Decoder: per layer a 1x1 convolution (no bias), x2 upsampling (not after the last), ReLU and
     batch normalisation; then a 1x1 convolution to the image's channels and a sigmoid.
 

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
-from .common import activation, conv, norm
+from .common import Phase, Prior, activation, conv, norm
 from .skip import SkipConfig, _Level
 
 
@@ -60,6 +60,11 @@ class PGConfig:
     warmup: int = 70
 
     @property
+    def widest(self) -> int:
+        """Channels of the widest full-resolution layer (the memory estimate's width)."""
+        return int(self.skip.widest)
+
+    @property
     def scales(self) -> int:
         return self.skip.scales
 
@@ -78,29 +83,7 @@ class PGConfig:
         return 1 if n == 1 else self.stabilise + (n - 2) * (self.fade + self.stabilise) + self.fade + 1
 
 
-@dataclass(frozen=True)
-class Phase:
-    """What the fitting loop must do at one iteration of a growing network.
-
-    Attributes:
-        new_phase: a level was just added: start a fresh optimiser.
-        lr_scale: multiplies the learning rate (warm-up).
-        noise_scale: multiplies the input perturbation.
-        average: whether output averaging runs (only once at full resolution).
-        stage: active levels (1 = the innermost alone).
-        alpha: fade-in weight of the newest level.
-
-    """
-
-    new_phase: bool
-    lr_scale: float
-    noise_scale: float
-    average: bool
-    stage: int
-    alpha: float
-
-
-class ProgressiveSkip(nn.Module):
+class ProgressiveSkip(Prior):
     """The skip network grown coarse to fine (see the module docstring).
 
     Args:

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .common import ACTIVATIONS, NORMS, PADDINGS, activation, check_choice, conv, norm
+from .common import ACTIVATIONS, NORMS, PADDINGS, Prior, activation, check_choice, conv, norm
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,11 @@ class ResNetConfig:
     act: str = "leaky_relu"
     norm: str = "batch"
     pad: str = "reflection"
+
+    @property
+    def widest(self) -> int:
+        """Channels of the widest full-resolution layer (the memory estimate's width)."""
+        return int(self.channels)
 
     @property
     def scales(self) -> int:
@@ -61,7 +66,7 @@ class _Block(nn.Module):
         return x + self.body(x)
 
 
-class ResNet(nn.Module):
+class ResNet(Prior):
     """Input convolution, ``blocks`` residual blocks at full resolution, output convolution, sigmoid.
 
     Example:

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .common import ACTIVATIONS, NORMS, PADDINGS, UPSAMPLINGS, activation, check_choice, conv, norm, upsample
+from .common import ACTIVATIONS, NORMS, PADDINGS, UPSAMPLINGS, Prior, activation, check_choice, conv, norm, upsample
 
 
 def _levels(value: int | tuple[int, ...], n: int, what: str) -> tuple[int, ...]:
@@ -61,6 +61,11 @@ class SkipConfig:
     bias: bool = True
     sigmoid: bool = True
     need_1x1_up: bool = True
+
+    @property
+    def widest(self) -> int:
+        """Channels of the widest full-resolution layer (the memory estimate's width)."""
+        return int(max(self.channels_down))
 
     @property
     def scales(self) -> int:
@@ -154,7 +159,7 @@ class _Level(nn.Module):
         return self.merge(d)
 
 
-class SkipNet(nn.Module):
+class SkipNet(Prior):
     """The Deep Image Prior's encoder-decoder ("skip") network.
 
     Args:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .common import ACTIVATIONS, NORMS, PADDINGS, activation, check_choice, conv, norm
+from .common import ACTIVATIONS, NORMS, PADDINGS, Prior, activation, check_choice, conv, norm
 
 UNET_UPSAMPLINGS = ("deconv", "nearest", "bilinear")
 
@@ -33,6 +33,11 @@ class UNetConfig:
     act: str = "leaky_relu"
     norm: str = "batch"
     pad: str = "reflection"
+
+    @property
+    def widest(self) -> int:
+        """Channels of the widest full-resolution layer (the memory estimate's width)."""
+        return int(max(self.channels))
 
     @property
     def scales(self) -> int:
@@ -57,7 +62,7 @@ def _double_conv(c_in: int, c_out: int, cfg: UNetConfig) -> nn.Module:
     )
 
 
-class UNet(nn.Module):
+class UNet(Prior):
     """Encoder (double convolution, max pooling) and decoder (upsampling, concatenation, double
     convolution), then a 1x1 convolution and a sigmoid.
 

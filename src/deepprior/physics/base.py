@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 import torch
 from torch import nn
+
+
+@runtime_checkable
+class ForwardOperator(Protocol):
+    """What the fit, the padding and the tiling need of a forward operator ``A``.
+
+    Attributes:
+        factor: output size / measurement size (the super-resolution factor; 1 for operators that keep
+            the size).
+        linear: whether ``A`` is linear (then it has an adjoint).
+
+    """
+
+    factor: int
+    linear: bool
+
+    def A(self, x: torch.Tensor) -> torch.Tensor: ...  # noqa: N802 - the operator's usual name
+
+    def measured(self, y: torch.Tensor) -> torch.Tensor | None: ...
+
+    def padded(self, bottom: int, right: int) -> ForwardOperator: ...
+
+    def cropped(self, top: int, left: int, bottom: int, right: int) -> ForwardOperator: ...
+
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]: ...
 
 
 class Operator(nn.Module):
@@ -15,6 +42,7 @@ class Operator(nn.Module):
     """
 
     linear: bool = True
+    factor: int = 1
 
     def A(self, x: torch.Tensor) -> torch.Tensor:  # noqa: N802 - the operator's usual name
         raise NotImplementedError

@@ -15,18 +15,22 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
-from . import io
-from .errors import ConfigError, InputError
-from .fit.loop import FitResult
-from .tiling import Blender, Tile, tile_weights
+from .. import io
+from ..errors import ConfigError, InputError
+from ..fit.loop import Callback, FitResult, StepState
+from ..nets.common import NetConfig
+from ..tiling import Blender, Tile, parse_memory, tile_weights
+from .problem import Problem
+from .resolve import Resolved
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .api import _Job, _Settings
+#: How a tile is fitted: ``fit(problem, resolved, seed=, callbacks=, reference=) -> (FitResult, ...)``;
+#: the restoration layer passes its own untiled fit.
+FitFunction = Callable[..., tuple[FitResult, Any, Any]]
 
 #: Peak resident bytes per output pixel of an untiled fit, per channel of the network's widest level:
 #: 37 (fast, 64 channels, bf16) and 56 (paper, 128 channels, fp32) measured on this project's CPU machine
@@ -36,17 +40,9 @@ BYTES_PER_PIXEL_PER_CHANNEL = 56.0
 BASE_BYTES = 450 * 2**20  # Python, PyTorch and the libraries (measured: about 420 MB)
 
 
-def _widest(net_config: Any) -> int:
-    for name in ("channels_down", "channels"):
-        v = getattr(net_config, name, None)
-        if v is not None:
-            return int(max(v) if isinstance(v, tuple) else v)
-    return 128
-
-
-def estimate_memory(height: int, width: int, net_config: Any) -> int:
+def estimate_memory(height: int, width: int, net_config: NetConfig) -> int:
     """Rough peak memory (bytes) of an untiled fit of an ``height`` x ``width`` output."""
-    return int(BASE_BYTES + height * width * _widest(net_config) * BYTES_PER_PIXEL_PER_CHANNEL)
+    return int(BASE_BYTES + height * width * net_config.widest * BYTES_PER_PIXEL_PER_CHANNEL)
 
 
 def default_budget() -> int:
@@ -57,44 +53,40 @@ def default_budget() -> int:
         return 8 * 2**30
 
 
-def auto_tile(height: int, width: int, channels: int, st: _Settings, max_memory: str | int | None) -> int | None:
+def auto_tile(height: int, width: int, net_config: NetConfig, max_memory: str | int | None) -> int | None:
     """A tile size when the untiled fit would exceed the budget, else None (no tiling)."""
-    from .tiling import parse_memory
-
     budget = parse_memory(max_memory) if max_memory is not None else default_budget()
-    if estimate_memory(height, width, st.net_config) <= budget:
+    if estimate_memory(height, width, net_config) <= budget:
         return None
-    side = int(math.sqrt(max(1, budget - BASE_BYTES) / (_widest(st.net_config) * BYTES_PER_PIXEL_PER_CHANNEL)))
+    side = int(math.sqrt(max(1, budget - BASE_BYTES) / (net_config.widest * BYTES_PER_PIXEL_PER_CHANNEL)))
     side = max(64, min(1024, side // 2))  # the tile plus its overlap must fit, with room to spare
     return side - side % 32
 
 
-def _cut(job: _Job, t_lr: Tile) -> _Job:
+def _cut(job: Problem, t_lr: Tile) -> Problem:
     from dataclasses import replace
 
     sl = (..., slice(t_lr.top, t_lr.bottom), slice(t_lr.left, t_lr.right))
     y = job.y[sl]
     weights = None if job.weights is None else job.weights[sl]
     try:
-        operator = job.operator.cropped(t_lr.top, t_lr.left, t_lr.bottom, t_lr.right)  # type: ignore[operator]
+        operator = job.operator.cropped(t_lr.top, t_lr.left, t_lr.bottom, t_lr.right)
     except InputError as exc:
         raise InputError(f"tile {t_lr.index} ({t_lr.width}x{t_lr.height} at {t_lr.left},{t_lr.top}): {exc}; "
                          "use a larger --tile") from None
     return replace(job, y=y, weights=weights, operator=operator)
 
 
-def _fallback(job: _Job, t: Tile, t_lr: Tile) -> np.ndarray:
+def _fallback(job: Problem, t: Tile, t_lr: Tile) -> np.ndarray:
     """What an unfinished tile shows after an interrupt: the measurement, enlarged if needed."""
     lr = io.from_tensor(job.y[..., t_lr.top : t_lr.bottom, t_lr.left : t_lr.right])
     f = job.factor
     return np.repeat(np.repeat(lr, f, axis=0), f, axis=1)[: t.height, : t.width]
 
 
-def _estimate(job: _Job, st: _Settings, first: Tile, fit: Callable[..., Any], seed: int) -> float:
+def _estimate(job: Problem, st: Resolved, first: Tile, fit: FitFunction, seed: int) -> float:
     """Seconds per tile, from a 3-iteration probe on the first tile (the first iteration not counted)."""
     from dataclasses import replace
-
-    from .fit.loop import Callback, StepState
 
     class Clock(Callback):
         stamps: list[float] = []
@@ -104,8 +96,8 @@ def _estimate(job: _Job, st: _Settings, first: Tile, fit: Callable[..., Any], se
 
     clock = Clock()
     clock.stamps = []
-    probe = replace(st, fit=st.fit.updated(num_iter=3, time_limit=None))
-    fit(_cut(job, first), probe, seed=seed, stop="none", callbacks=[clock], reference=None)
+    probe = replace(st, fit=st.fit.updated(num_iter=3, time_limit=None), stop="none")
+    fit(_cut(job, first), probe, seed=seed, callbacks=[clock], reference=None)
     per_iteration = (clock.stamps[-1] - clock.stamps[0]) / max(1, len(clock.stamps) - 1)
     return per_iteration * st.fit.num_iter
 
@@ -147,7 +139,7 @@ class WorkDir:
         io.write_bytes_atomic(self.tile_path(index), buffer.getvalue())  # last: its presence marks the tile done
 
 
-def _signature(job: _Job, st: _Settings, tile: int, overlap: int, seed: int, stop: str) -> dict[str, Any]:
+def _signature(job: Problem, st: Resolved, tile: int, overlap: int, seed: int, stop: str) -> dict[str, Any]:
     digest = hashlib.sha256(job.y.numpy().tobytes())
     if job.weights is not None:
         digest.update(job.weights.numpy().tobytes())
@@ -159,23 +151,23 @@ def _signature(job: _Job, st: _Settings, tile: int, overlap: int, seed: int, sto
 
 
 def run_tiled(
-    job: _Job,
-    st: _Settings,
+    job: Problem,
+    st: Resolved,
     *,
     tile: int,
     overlap: int,
-    seed: int,
-    stop: str,
     work_dir: str | Path | None,
     resume: bool,
     quiet: bool,
-    fit: Callable[..., tuple[FitResult, Any, Any]],
+    fit: FitFunction,
     echo: Callable[[str], None] | None = None,
 ) -> tuple[FitResult, list[dict[str, Any]]]:
-    """Restore ``job`` tile by tile; tile ``i`` is fitted with seed ``seed + i``, so runs are repeatable.
+    """Restore ``job`` tile by tile with ``fit``; tile ``i`` is fitted with seed ``seed + i``, so runs are
+    repeatable.
 
     Returns the blended result and one summary per tile.
     """
+    seed, stop = st.seed, st.requested_stop
     f = job.factor
     if tile % f or overlap % f:
         raise ConfigError(f"with --scale {f}, --tile ({tile}) and --overlap ({overlap}) must divide by {f}")
@@ -207,7 +199,7 @@ def run_tiled(
         if saved is not None:
             image, meta = saved
         else:
-            result, _, _ = fit(_cut(job, t_lr), st, seed=seed + t.index, stop=stop, callbacks=(), reference=None)
+            result, _, _ = fit(_cut(job, t_lr), st, seed=seed + t.index, callbacks=(), reference=None)
             image = io.from_tensor(result.image)
             meta = {"index": t.index, "region": [t.top, t.left, t.bottom, t.right], "iterations": result.iterations,
                     "stopped_at": result.stopped_at, "stop_reason": result.stop_reason,

@@ -1,0 +1,198 @@
+"""The ``deepprior`` command line: one command per registered task, ``degrade``, ``nets``, ``demo``, ``bench``.
+
+Heavy libraries load inside the commands, so ``deepprior --version`` answers at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .._version import __version__
+from .bench import bench
+from .common import (
+    CONTEXT,
+    F,
+    Interrupted,
+    _run_many,
+    common_options,
+    handle_errors,
+    interrupts,
+)
+
+
+class _LazyEpilogCommand(click.Command):
+    """Shows the preset table under ``--help``, built only then (it imports torch)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from ..tasks import preset_table
+
+        formatter.write_paragraph()
+        formatter.write_text("Presets:")
+        for line in preset_table().splitlines():
+            formatter.write(f"  {line}\n")
+
+
+class _TaskGroup(click.Group):
+    """Adds one command per registered task (and ``degrade``) when a command is first looked up, so that
+    ``deepprior --version`` answers before PyTorch loads.
+    """
+
+    _ready = False
+
+    def _ensure(self) -> None:
+        if not _TaskGroup._ready:
+            _TaskGroup._ready = True
+            _register_commands()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_TaskGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="deepprior")
+def cli() -> None:
+    """Restore images with untrained neural networks (Deep Image Prior and family)."""
+
+
+def click_option(option: Any, *, prefix: str = "") -> Callable[[F], F]:
+    """A task's :class:`~deepprior.tasks.Option` as a click option (the flag is the API keyword with dashes)."""
+    flag = option.flag
+    if option.kind == "switch":
+        return click.option(f"{flag}/--no-{flag[2:]}", option.name, default=option.default,
+                            show_default=option.default is not None, help=option.help)
+    kind: Any
+    if option.kind == "choice":
+        kind = click.Choice(list(option.choices))
+    elif option.kind == "path":
+        kind = click.Path(path_type=Path)
+    elif option.kind == "text":
+        kind = str
+    else:
+        ranged = click.IntRange if option.kind == "int" else click.FloatRange
+        kind = ranged(min=option.low, max=option.high, min_open=option.low_open, max_open=option.high_open)
+    return click.option(flag, option.name, type=kind, default=option.default, required=option.required,
+                        metavar=option.metavar, show_default=option.default is not None, help=option.help)
+
+
+def _task_command(task: Any) -> None:
+    """One restoration command per registered task, its options from the task module."""
+
+    def command(output: Path, **kwargs: Any) -> None:
+        from ..tasks import run_task
+
+        images = {name: kwargs.pop(name) for name in task.inputs} if len(task.inputs) > 1 else None
+        inputs = (images[task.inputs[-1]],) if images else kwargs.pop("inputs")
+        extra = {o.name: kwargs.pop(o.name) for o in task.options}
+        if "scale" in extra and extra["scale"] is not None:
+            extra["scale"] = int(extra["scale"])
+        lead = tuple(images[name] for name in task.inputs[:-1]) if images else ()
+
+        def run(f: Path, **common: Any) -> Any:
+            return run_task(task.name, (*lead, f), extra, None, **common)
+
+        _run_many(task.name, run, inputs, output, kwargs, {})
+
+    command.__doc__ = task.summary
+    fn: Any = handle_errors(command)
+    fn = common_options(fn)
+    for option in reversed(task.options):
+        fn = click_option(option)(fn)
+    fn = click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+                      help="Output file (or folder)." if len(task.inputs) == 1 else "Output file.")(fn)
+    if len(task.inputs) == 1:
+        fn = click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))(fn)
+    else:
+        for name in reversed(task.inputs):
+            fn = click.argument(name, type=click.Path(path_type=Path))(fn)
+    cli.command(task.name, cls=_LazyEpilogCommand)(fn)
+
+
+def _degrade_command() -> None:
+    from ..tasks import stage_options
+
+    def degrade(clean: Path, output: Path, mask_out: Path | None, overwrite: bool, seed: int, **opts: Any) -> None:
+        """Corrupt a CLEAN image with seeded blur, downscaling, noise or missing pixels (clipped, same bit depth)."""
+        from .. import io
+        from ..api import degrade as run
+
+        if output.resolve() == clean.resolve() and not overwrite:
+            raise click.ClickException(f"output {output} is the input file; pass --overwrite to replace it")
+        if mask_out is not None and opts.get("drop") is None:
+            raise click.ClickException("--mask-out needs --drop")
+        result = run(clean, seed=seed, **{k: v for k, v in opts.items() if v is not None})
+        io.save_image(output, result.image)
+        if mask_out is not None and result.mask is not None:
+            import numpy as np
+
+            io.save_image(mask_out, result.mask.astype(np.uint8) * 255)
+        click.echo(f"saved {output}: {result.description}")
+
+    fn: Any = handle_errors(degrade)
+    for decorator in reversed([
+        click.argument("clean", type=click.Path(path_type=Path)),
+        click.option("-o", "--output", required=True, type=click.Path(path_type=Path)),
+        *(click_option(o) for o in stage_options()),
+        click.option("--mask-out", type=click.Path(path_type=Path), default=None,
+                     help="Write the mask of kept pixels."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True),
+        click.option("--overwrite", is_flag=True, help="Allow the output to replace the input file."),
+    ]):
+        fn = decorator(fn)
+    cli.command("degrade")(fn)
+
+
+def _register_commands() -> None:
+    from ..tasks import TASKS
+
+    for task in TASKS.values():
+        _task_command(task)
+    _degrade_command()
+
+
+@cli.command()
+def nets() -> None:
+    """List the registered networks with their parameter counts (RGB output)."""
+    from ..nets import NETWORKS, count_parameters
+
+    click.echo(f"{'name':<12} {'parameters':>12}  description")
+    for name, entry in NETWORKS.items():
+        n = count_parameters(entry.builder(entry.input_depth, 3, entry.config))
+        click.echo(f"{name:<12} {n:>12,}  {entry.summary}")
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo-output"), show_default=True,
+              help="Folder for the demo's images and report.")
+@click.option("--iters", "num_iter", type=click.IntRange(min=1), default=1200, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("-q", "--quiet", is_flag=True)
+@handle_errors
+def demo(out_dir: Path, num_iter: int, seed: int, quiet: bool) -> None:
+    """Denoise a 128x128 crop of scikit-image's astronaut (sigma 25) and report PSNR before and after."""
+    from ..demo import run_demo
+
+    run_demo(out_dir, num_iter=num_iter, seed=seed, quiet=quiet, echo=click.echo)
+
+
+cli.add_command(bench)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="deepprior")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+
+__all__ = ["Interrupted", "cli", "interrupts", "main"]

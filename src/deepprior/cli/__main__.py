@@ -1,0 +1,5 @@
+"""``python -m deepprior.cli``: the command line."""
+
+from . import main
+
+main()

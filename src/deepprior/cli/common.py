@@ -1,0 +1,254 @@
+"""What the ``deepprior`` commands share: error handling, signals, the common options, batches of files.
+
+Heavy libraries load inside the commands, so ``deepprior --version`` and ``--help`` answer at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..errors import DeepPriorError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+DEVICES = ["auto", "cpu", "cuda", "mps"]
+PRECISIONS = ["auto", "fp32", "bf16", "fp16"]
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+
+class Interrupted(Exception):
+    """A fit was interrupted; its partial result was saved."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def handle_errors(fn: F) -> F:
+    """Turn deepprior's errors into one line on stderr and a non-zero exit, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DeepPriorError as exc:
+            raise click.ClickException(str(exc)) from None
+        except Interrupted as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(exc.code)
+        except OSError as exc:
+            raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def interrupts() -> Iterator[dict[str, int]]:
+    """Make SIGTERM behave like Ctrl-C inside a fit, and remember which signal arrived."""
+    seen: dict[str, int] = {"signal": 0}
+
+    def on_term(signum: int, frame: Any) -> None:
+        seen["signal"] = signum
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def preset_names() -> list[str]:
+    from ..presets import PRESET_NAMES
+
+    return list(PRESET_NAMES)
+
+
+def net_names() -> list[str]:
+    from ..nets import NETWORKS
+
+    return list(NETWORKS)
+
+
+def stop_names() -> list[str]:
+    from ..fit.stopping import stop_names as names
+
+    return names()
+
+
+def common_options(fn: F) -> F:
+    """The options every restoration command shares: one to one with :class:`deepprior.restore.Settings`
+    (``--iters`` is ``num_iter``), plus ``--report`` and ``--overwrite``, which concern the files.
+    """
+    options = [
+        click.option("--preset", type=click.Choice(preset_names()), default=None,
+                     help="Named settings; default: fast on a CPU, paper on a GPU. See the table below."),
+        click.option("--net", type=click.Choice(net_names()), default=None,
+                     help="Network from `deepprior nets` (default: the preset's)."),
+        click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None,
+                     help="Iteration cap (default: the preset's)."),
+        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Adam learning rate (default: the preset's)."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="Seeds the weights, the input and its perturbations."),
+        click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True),
+        click.option("--precision", type=click.Choice(PRECISIONS), default="auto",
+                     show_default=True, help="auto: the preset's (fast: bf16 where the hardware has it)."),
+        click.option("--threads", type=click.IntRange(min=1), default=None, help="PyTorch CPU threads."),
+        click.option("--stop", type=click.Choice(stop_names()), default="auto", show_default=True,
+                     help="Stopping rule (auto: the task's measured best, see the README); --iters is the cap."),
+        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Seconds after which the fit stops and saves its current image."),
+        click.option("--reference", type=click.Path(dir_okay=True, path_type=Path), default=None,
+                     help="Clean image (or folder of them, matched by name) to report PSNR and SSIM."),
+        click.option("--report", type=click.Path(path_type=Path), default=None,
+                     help="Write a JSON report (iterations, stop, timing, PSNR, history, settings)."),
+        click.option("--snapshots", default=None, metavar="N,N,...",
+                     help="Save the averaged image at these iterations."),
+        click.option("--snapshot-dir", type=click.Path(path_type=Path), default=None,
+                     help="Folder for snapshots [default: OUTPUT-stem_snapshots/]."),
+        click.option("--curves", type=click.Path(path_type=Path), default=None,
+                     help="Write loss and PSNR curves (PNG; needs deepprior[viz])."),
+        click.option("--animation", type=click.Path(path_type=Path), default=None,
+                     help="Write the fit as an animation (.gif; .mp4 with imageio-ffmpeg), from --snapshots "
+                          "or about 50 evenly spaced iterations."),
+        click.option("--compare", type=click.Path(path_type=Path), default=None,
+                     help="Write corrupted | restored | reference | difference (PNG; needs deepprior[viz])."),
+        click.option("--tile", type=click.IntRange(min=8), default=None,
+                     help="Restore in tiles of this size (output pixels) [default: only when the image would "
+                          "not fit --max-memory]."),
+        click.option("--overlap", type=click.IntRange(min=0), default=16, show_default=True,
+                     help="Pixels each tile reaches into its neighbours (cross-faded over twice that)."),
+        click.option("--max-memory", default=None, metavar="SIZE",
+                     help="Memory budget, e.g. 4GB [default: half the machine's memory]."),
+        click.option("--work-dir", type=click.Path(path_type=Path), default=None,
+                     help="Save each finished tile here as it completes (for --resume)."),
+        click.option("--resume", is_flag=True, help="Continue a tiled job from --work-dir."),
+        click.option("--overwrite", is_flag=True, help="Allow the output to replace the input file."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _expand_inputs(inputs: tuple[Path, ...]) -> tuple[list[Path], bool]:
+    files: list[Path] = []
+    batch = len(inputs) > 1
+    for p in inputs:
+        if p.is_dir():
+            batch = True
+            found = sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES and q.is_file())
+            if not found:
+                raise click.ClickException(f"folder {p} holds no image files")
+            files.extend(found)
+        elif not p.exists():
+            raise click.ClickException(f"no such file: {p}")
+        else:
+            files.append(p)
+    return files, batch
+
+
+def _outputs(files: list[Path], output: Path, batch: bool, overwrite: bool) -> list[Path]:
+    if batch:
+        if not output.is_dir():
+            raise click.ClickException(f"with several inputs, -o must be an existing folder; {output} is not")
+        outs = [output / f"{f.stem}.png" for f in files]
+    elif output.is_dir():
+        outs = [output / f"{files[0].stem}.png"]
+    else:
+        outs = [output]
+        if not output.parent.is_dir() and str(output.parent):
+            raise click.ClickException(f"output folder {output.parent} does not exist")
+    for f, o in zip(files, outs, strict=False):
+        if o.resolve() == f.resolve() and not overwrite:
+            raise click.ClickException(f"output {o} is the input file; pass --overwrite to replace it")
+    return outs
+
+
+def _reference_for(reference: Path | None, image: Path, batch: bool) -> Path | None:
+    if reference is None:
+        return None
+    if reference.is_dir():
+        matches = [q for q in reference.iterdir() if q.stem == image.stem and q.suffix.lower() in IMAGE_SUFFIXES]
+        if not matches:
+            raise click.ClickException(f"no reference named {image.stem}.* in {reference}")
+        return matches[0]
+    if batch:
+        raise click.ClickException("with several inputs, --reference must be a folder of images with the same names")
+    return reference
+
+
+def _run_many(
+    task: str,
+    run: Callable[..., Any],
+    inputs: tuple[Path, ...],
+    output: Path,
+    opts: dict[str, Any],
+    extra: dict[str, Any],
+) -> None:
+    files, batch = _expand_inputs(inputs)
+    outs = _outputs(files, output, batch, opts.pop("overwrite"))
+    reference = opts.pop("reference")
+    report_path: Path | None = opts.pop("report")
+    snapshot_dir = opts.pop("snapshot_dir")
+    figures = {k: opts.pop(k) for k in ("curves", "animation", "compare")}
+    work_root = opts.get("work_dir")
+    if opts.get("resume") and work_root is None:
+        raise click.ClickException("--resume needs --work-dir")
+    if report_path is not None and not (report_path.parent.is_dir() or not str(report_path.parent)):
+        raise click.ClickException(f"report folder {report_path.parent} does not exist")
+    from .. import io
+
+    reports = []
+    with interrupts() as seen:
+        for f, out in zip(files, outs, strict=False):
+            snap_dir = snapshot_dir
+            if opts.get("snapshots") and snap_dir is None:
+                snap_dir = out.parent / f"{out.stem}_snapshots"
+            elif snap_dir is not None and batch:
+                snap_dir = Path(snap_dir) / out.stem
+            if work_root is not None and batch:
+                opts = {**opts, "work_dir": Path(work_root) / out.stem}
+            per_file = {k: (None if v is None else (v.parent / f"{v.stem}_{out.stem}{v.suffix}" if batch else v))
+                        for k, v in figures.items()}
+            result = run(
+                f, reference=_reference_for(reference, f, batch), snapshot_dir=snap_dir, **opts, **extra,
+                **per_file,
+            )
+            result.save(out)
+            rep = result.report()
+            rep["input"], rep["output"] = str(f), str(out)
+            reports.append(rep)
+            if report_path is not None:
+                io.write_text_atomic(report_path, json.dumps(reports if batch else rep, indent=2) + "\n")
+            if not opts.get("quiet"):
+                click.echo(_summary(result, out), err=False)
+            if result.fit.stop_reason == "interrupted":
+                code = 143 if seen["signal"] == signal.SIGTERM else 130
+                where = f" and the report to {report_path}" if report_path else ""
+                raise Interrupted(
+                    f"interrupted at iteration {result.fit.iterations}: saved the current averaged image to {out}"
+                    f"{where}", code
+                )
+
+
+def _summary(result: Any, out: Path) -> str:
+    parts = [f"saved {out}", f"{result.fit.iterations} iterations ({result.fit.stop_reason})",
+             f"{result.fit.seconds:.1f} s", f"{result.device}/{result.precision}"]
+    if result.psnr is not None:
+        before = f"{result.input_psnr:.2f} -> " if result.input_psnr is not None else ""
+        parts.append(f"PSNR {before}{result.psnr:.2f} dB")
+    if result.ssim is not None:
+        parts.append(f"SSIM {result.ssim:.4f}")
+    return ", ".join(parts)

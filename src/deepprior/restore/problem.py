@@ -1,0 +1,156 @@
+"""The problem a task hands to :func:`~deepprior.restore.restore`, and the settings every task shares.
+
+A :class:`Problem` is the mathematics of one restoration: the measurement ``y``, the forward operator
+``A`` (with the measured entries it reports), the data term, the network's input when the task fixes it,
+and the task's defaults (its preset rows, what ``--stop auto`` means). :class:`Settings` are the knobs
+every task shares, declared once: the API's flat keywords, the object it also accepts whole, and the
+command line's common flags, one to one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from typing_extensions import TypedDict
+
+from ..fit.loop import Callback
+from ..fit.losses import DataTerm
+from ..io import ImageData, ImageSource
+from ..physics.base import ForwardOperator
+from ..presets import PresetRow, TaskInfo
+
+
+@dataclass
+class Problem:
+    """One restoration problem: ``y = A(x) + noise``, with everything a fit of ``x`` needs.
+
+    Attributes:
+        task: the task's name.
+        image: the corrupted image as read (its size, channels and bit depth are the output's, times
+            the operator's factor).
+        operator: the forward operator ``A`` (its ``factor`` is output size / measurement size).
+        y: the measurement, ``1 x C x h x w``, unpadded.
+        weights: 0/1 weights of the measured entries of ``y`` (missing pixels 0), or None.
+        out_alpha: the output's alpha channel, or None.
+        info: what the presets may depend on (noise level, scale).
+        presets: the task's preset rows.
+        auto_stop: the rule ``--stop auto`` means for this problem (a network may prefer its own).
+        input_for_score: the corrupted input at the output's size, scored against a reference.
+        loss: the data term (None: mean squared error).
+        noise: the noise model and level the data term was chosen for (for the report).
+        net_input: a fixed network input at the output's size (flash/no-flash), or None.
+        keep_known: return the measured entries as measured.
+        tileable: whether the problem may be cut into tiles.
+        stem: the input file's stem (snapshot names).
+
+    """
+
+    task: str
+    image: ImageData
+    operator: ForwardOperator
+    y: torch.Tensor
+    info: TaskInfo
+    presets: Mapping[str, PresetRow]
+    auto_stop: str = "none"
+    weights: torch.Tensor | None = None
+    out_alpha: np.ndarray | None = None
+    input_for_score: np.ndarray | None = None
+    loss: DataTerm | None = None
+    noise: dict[str, Any] | None = None
+    net_input: torch.Tensor | None = None
+    keep_known: bool = False
+    tileable: bool = True
+    stem: str = "image"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def factor(self) -> int:
+        """Output size / measurement size (the super-resolution factor; 1 elsewhere)."""
+        return self.operator.factor
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        h, w = self.y.shape[-2:]
+        return int(h) * self.factor, int(w) * self.factor
+
+
+class Settings(TypedDict, total=False):
+    """The settings every task shares; every key is optional (its default in brackets).
+
+    Pass them as flat keywords (``deepprior.denoise(img, num_iter=500, seed=1)``) or whole
+    (``deepprior.denoise(img, settings=deepprior.Settings(num_iter=500, seed=1))``); the CLI's common
+    flags map onto them one to one (``--iters`` is ``num_iter``).
+
+    Keys:
+        preset: named settings (``fast``, ``paper``, ...) [``fast`` on a CPU, ``paper`` elsewhere].
+        net: a network from the registry [the preset's].
+        num_iter: the iteration cap (CLI ``--iters``) [the preset's].
+        lr: Adam's learning rate [the preset's].
+        seed: seeds the network's weights, its input and the perturbations [0].
+        device: ``auto``, ``cpu``, ``cuda`` or ``mps`` [``auto``].
+        precision: ``auto``, ``fp32``, ``bf16`` or ``fp16`` [``auto``: the preset's].
+        threads: PyTorch CPU threads [PyTorch's choice].
+        stop: the stopping rule, ``auto`` (the task's measured best) or a rule's name [``auto``].
+        time_limit: seconds after which the fit stops and returns its current image [none].
+        quiet: no progress bar [True in the API, False in the CLI].
+        callbacks: extra :class:`~deepprior.fit.loop.Callback` hooks (API only) [none].
+        reference: the clean image, to report PSNR/SSIM; never used by the fit [none].
+        snapshots: iterations at which to save the averaged image [none].
+        snapshot_dir: where snapshots go [``STEM_snapshots``].
+        curves: write loss/PSNR curves here (PNG; the ``viz`` extra) [none].
+        animation: write the fit as an animation here (``.gif``; ``.mp4`` with imageio-ffmpeg) [none].
+        compare: write corrupted | restored | reference | difference here (PNG) [none].
+        tile: restore in tiles of this core size (output pixels) [only when over ``max_memory``].
+        overlap: pixels each tile reaches into its neighbours, cross-faded over twice that [16].
+        max_memory: memory budget such as ``4GB`` [half the machine's memory].
+        work_dir: save each finished tile here as it completes [none].
+        resume: reuse the finished tiles in ``work_dir`` [False].
+
+    """
+
+    preset: str | None
+    net: str | None
+    num_iter: int | None
+    lr: float | None
+    seed: int
+    device: str
+    precision: str
+    threads: int | None
+    stop: str
+    time_limit: float | None
+    quiet: bool
+    callbacks: Sequence[Callback]
+    reference: ImageSource | None
+    snapshots: Sequence[int] | str | None
+    snapshot_dir: str | Path | None
+    curves: str | Path | None
+    animation: str | Path | None
+    compare: str | Path | None
+    tile: int | None
+    overlap: int
+    max_memory: str | int | None
+    work_dir: str | Path | None
+    resume: bool
+
+
+#: The settings' defaults where they are not None.
+DEFAULTS: dict[str, Any] = {"seed": 0, "device": "auto", "precision": "auto", "stop": "auto", "quiet": True,
+                            "callbacks": (), "overlap": 16, "resume": False}
+
+#: The settings that concern tiling (refused by tasks that cannot be tiled).
+TILING_KEYS = ("tile", "overlap", "max_memory", "work_dir", "resume")
+
+
+def merged(settings: Settings | Mapping[str, Any] | None, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` updated by the flat keywords, defaults filled in; unknown keys are a TypeError."""
+    known = Settings.__annotations__
+    given = {**(settings or {}), **options}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise TypeError(f"unexpected setting {unknown[0]!r}; the settings are {', '.join(known)}")
+    return {k: given.get(k, DEFAULTS.get(k)) for k in known}

@@ -1,0 +1,75 @@
+"""The result of a restoration and its report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import io
+from .._version import __version__
+from ..fit.loop import FitResult
+from ..io import ImageData
+
+
+@dataclass
+class Restoration:
+    """The result of a restoration.
+
+    Attributes:
+        image: the restored image (alpha carried through, at the input's bit depth), ready to save.
+        fit: the fitting loop's result (history, iterations, stop point, ...).
+        task: ``denoise``, ``inpaint`` or ``super-resolve``.
+        preset: the preset's name.
+        net: the network's name.
+        device: the device it ran on.
+        precision: ``fp32``, ``bf16`` or ``fp16``.
+        threads: PyTorch's intra-op threads.
+        seed: the seed.
+        psnr: PSNR against the reference of the image as saved (8/16-bit), or None.
+        ssim: SSIM likewise, or None.
+        input_psnr: PSNR of the corrupted input against the reference (denoising and inpainting), or None.
+        config: every resolved setting.
+
+    """
+
+    image: ImageData
+    fit: FitResult
+    task: str
+    preset: str
+    net: str
+    device: str
+    precision: str
+    threads: int
+    seed: int
+    psnr: float | None = None
+    ssim: float | None = None
+    input_psnr: float | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def report(self) -> dict[str, Any]:
+        """The report (``--report``): see the README for the schema."""
+        return {
+            "task": self.task,
+            "preset": self.preset,
+            "net": self.net,
+            "iterations": self.fit.iterations,
+            "stopped_at": self.fit.stopped_at,
+            "stop_reason": self.fit.stop_reason,
+            "seconds": round(self.fit.seconds, 3),
+            "device": self.device,
+            "precision": self.precision,
+            "threads": self.threads,
+            "seed": self.seed,
+            "psnr": None if self.psnr is None else round(self.psnr, 4),
+            "ssim": None if self.ssim is None else round(self.ssim, 5),
+            "input_psnr": None if self.input_psnr is None else round(self.input_psnr, 4),
+            "guard_restores": self.fit.guard_restores,
+            "config": self.config,
+            "version": __version__,
+            "history": self.fit.history,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the image atomically."""
+        return io.save_image(path, self.image)

@@ -1,0 +1,111 @@
+"""Resolve the shared settings for one problem: preset, network, fit settings, device, stopping rule.
+
+Everything that can be checked is checked here, before any fitting starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..errors import ConfigError
+from ..fit.config import FitConfig
+from ..fit.stopping import make_stop_rule
+from ..nets import NetEntry, get_entry
+from ..nets.common import NetConfig
+from ..presets import resolve_preset
+from .problem import Problem
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What the settings resolve to for one problem.
+
+    Attributes:
+        preset: the preset's name.
+        net: the network's name.
+        entry: its registry entry.
+        net_config: its architecture.
+        fit: the fit's settings.
+        precision: ``fp32``, ``bf16`` or ``fp16``.
+        device: where it runs.
+        threads: PyTorch's intra-op threads.
+        stop: the stopping rule's name (``auto`` resolved).
+        requested_stop: the rule as asked for (``auto`` or a name).
+        seed: the seed.
+        net_input: the network's fixed input, when the problem or the network sets one.
+
+    """
+
+    preset: str
+    net: str
+    entry: NetEntry
+    net_config: NetConfig
+    fit: FitConfig
+    precision: str
+    device: torch.device
+    threads: int
+    stop: str
+    requested_stop: str
+    seed: int
+    net_input: torch.Tensor | None = None
+
+
+def check_seed(seed: Any) -> int:
+    """The seed, or a :class:`ConfigError` naming it."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed {seed!r} is invalid; expected a whole number >= 0")
+    return seed
+
+
+def auto_stop(requested: str, problem: Problem, entry: NetEntry) -> str:
+    """What ``--stop auto`` means: the network's own rule where it has one (the Deep Decoder keeps the
+    output of lowest loss), else the problem's (chosen by its task from the measurements).
+    """
+    if requested != "auto":
+        return requested
+    return entry.auto_stop if entry.auto_stop is not None else problem.auto_stop
+
+
+def resolve(problem: Problem, s: dict[str, Any]) -> Resolved:
+    """Resolve the merged settings ``s`` (see :func:`~deepprior.restore.problem.merged`) for ``problem``."""
+    from ..device import resolve_device, resolve_precision, set_threads
+
+    seed = check_seed(s["seed"])
+    make_stop_rule(s["stop"])  # an unknown rule fails before any work
+    torch_device = resolve_device(s["device"])
+    preset_name = s["preset"] or ("fast" if torch_device.type == "cpu" else "paper")
+    chosen = resolve_preset(preset_name, problem.info, problem.presets)
+    net_name = s["net"] if s["net"] is not None else chosen.net
+    entry = get_entry(net_name)
+    net_config = chosen.net_config if net_name == chosen.net else entry.config
+    precision = resolve_precision(s["precision"], chosen.precision, torch_device)
+    threads = set_threads(s["threads"])
+    fit = chosen.fit.updated(num_iter=s["num_iter"], lr=s["lr"], precision=precision, time_limit=s["time_limit"])
+    net_input = problem.net_input
+    if net_name != chosen.net:  # another network than the preset's: its registry entry's own settings
+        net_config = dataclasses.replace(net_config, **entry.task_config.get(problem.task, {}))  # type: ignore[type-var]
+        fit = fit.updated(**{"input_depth": entry.input_depth, **entry.fit_overrides,
+                             **entry.task_fit.get(problem.task, {})})
+        if problem.task in entry.upscaled_input and net_input is None:  # the measurement as the input
+            up = torch.nn.functional.interpolate(problem.y, scale_factor=problem.factor, mode="bicubic",
+                                                 align_corners=False)
+            net_input = up.clamp(0, 1)
+    if net_input is not None:
+        if not entry.takes_image_input:
+            raise ConfigError(f"network {net_name!r} takes its own coarse input; it cannot take an image as input")
+        fit = fit.updated(input_depth=int(net_input.shape[1]), input_type="noise")
+    if torch_device.type != "cpu" and fit.channels_last and precision == "fp32":
+        fit = fit.updated(channels_last=False)
+    stop = auto_stop(s["stop"], problem, entry)
+    return Resolved(preset_name, net_name, entry, net_config, fit, precision, torch_device, threads, stop,
+                    s["stop"], seed, net_input)
+
+
+def scales_for(side: int, wanted: int) -> int:
+    """How many levels fit a side: the deepest feature map keeps at least 2 pixels."""
+    return max(1, min(wanted, int(math.floor(math.log2(side))) - 1))

@@ -1,0 +1,257 @@
+"""One restoration, for every task: resolve, pad, fit (tiled or not), crop, score, report.
+
+Padding never crops the image away: the output side is padded to a multiple of ``2 ** scales`` in whole
+measurement pixels (reflection), the padding is not measured, and the result is cropped back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import io
+from ..errors import ConfigError, InputError
+from ..fit.loop import Callback, FitResult, Fitter
+from ..fit.stopping import StopRule, make_stop_rule
+from ..io import ImageData
+from ..metrics import psnr as psnr_metric
+from ..metrics import ssim as ssim_metric
+from ..nets.common import NetConfig
+from ..physics.base import ForwardOperator
+from .callbacks import FrameRecorder, ProgressBar, RunEstimate, Snapshots, default_frames, snapshot_list
+from .problem import TILING_KEYS, Problem, Settings, merged
+from .report import Restoration
+from .resolve import Resolved, resolve, scales_for
+
+
+@dataclass
+class Prepared:
+    """A problem padded to its network: what the :class:`~deepprior.fit.loop.Fitter` needs."""
+
+    y: torch.Tensor
+    weights: torch.Tensor | None
+    operator: ForwardOperator
+    net_config: NetConfig
+    region: tuple[int, int, int, int]
+    pad: tuple[int, int]
+    net_input: torch.Tensor | None = None
+
+
+def _pad(t: torch.Tensor, bottom: int, right: int) -> torch.Tensor:
+    if not bottom and not right:
+        return t
+    h, w = t.shape[-2:]
+    mode = "reflect" if bottom < h and right < w else "replicate"
+    return torch.nn.functional.pad(t, (0, right, 0, bottom), mode=mode)
+
+
+def prepare(problem: Problem, net_config: NetConfig, net_input: torch.Tensor | None) -> Prepared:
+    """Pad the output side to a multiple of 2^scales, in whole measurement pixels; fewer levels if small."""
+    h, w = problem.y.shape[-2:]
+    f = problem.factor
+    out_h, out_w = h * f, w * f
+    scales = scales_for(min(out_h, out_w), net_config.scales)
+    if scales < net_config.scales:
+        net_config = net_config.with_scales(scales)
+    multiple = max(1, (2**scales) // f)
+    pad_b, pad_r = (-h) % multiple, (-w) % multiple
+    y = _pad(problem.y, pad_b, pad_r)
+    weights = None
+    if pad_b or pad_r:
+        weights = torch.zeros((1, 1, h + pad_b, w + pad_r))
+        weights[..., :h, :w] = 1.0
+    if problem.weights is not None:
+        base = _pad(problem.weights, pad_b, pad_r) if (pad_b or pad_r) else problem.weights
+        weights = base if weights is None else base * weights
+    operator = problem.operator.padded(pad_b * f, pad_r * f)
+    padded_input = None if net_input is None else _pad(net_input, pad_b * f, pad_r * f)
+    return Prepared(y, weights, operator, net_config, (0, 0, out_h, out_w), (pad_b * f, pad_r * f), padded_input)
+
+
+def fit_problem(
+    problem: Problem, rs: Resolved, *, seed: int, callbacks: Sequence[Callback], reference: torch.Tensor | None,
+) -> tuple[FitResult, Prepared, StopRule]:
+    """Fit one (untiled) problem: build the network and the rule, pad, run the loop."""
+    prep = prepare(problem, rs.net_config, rs.net_input)
+    torch.manual_seed(seed)
+    network = rs.entry.builder(rs.fit.input_depth, problem.image.channels, prep.net_config)
+    rule = make_stop_rule(rs.stop, sigma=problem.info.sigma, num_iter=rs.fit.num_iter, task=problem.task)
+    fitter = Fitter(
+        network, prep.operator, prep.y, config=rs.fit, weights=prep.weights, region=prep.region, stop=rule,
+        callbacks=callbacks, reference=reference, device=rs.device, seed=seed, loss=problem.loss,
+        net_input=prep.net_input, keep_known=problem.keep_known,
+    )
+    return fitter.run(), prep, rule
+
+
+def _load_reference(reference: Any, shape: tuple[int, int], channels: int) -> np.ndarray | None:
+    if reference is None:
+        return None
+    ref = io.load_image(reference)
+    if (ref.height, ref.width) != shape:
+        raise InputError(f"reference is {ref.size_text} but the restored image is {shape[1]}x{shape[0]}")
+    px = ref.pixels
+    if px.shape[2] != channels:
+        px = px.mean(axis=2, keepdims=True) if channels == 1 else np.repeat(px.mean(axis=2, keepdims=True), 3, 2)
+    return px
+
+
+def _tile_size(problem: Problem, rs: Resolved, s: dict[str, Any]) -> int | None:
+    from .tiled import auto_tile
+
+    if s["tile"] is not None:
+        return int(s["tile"])
+    h, w = problem.output_shape
+    return auto_tile(h, w, rs.net_config, s["max_memory"])
+
+
+def _check_figures(s: dict[str, Any]) -> None:
+    if s["curves"] is not None or s["compare"] is not None:
+        from ..viz import require_viz
+
+        require_viz()  # fail before the fit, not after it
+    if s["animation"] is not None and Path(s["animation"]).suffix.lower() not in (".gif", ".mp4"):
+        raise ConfigError(f"animation {s['animation']}: expected a .gif or .mp4 file")
+
+
+def restore(problem: Problem, settings: Settings | None = None, **options: Any) -> Restoration:
+    """Restore ``problem`` with the shared settings (a :class:`Settings` and/or its keys as keywords).
+
+    Every setting is checked before the fit starts. Tiling happens when ``tile`` is given or the image
+    would not fit ``max_memory``; tile ``i`` is fitted with seed ``seed + i``.
+    """
+    s = merged(settings, options)
+    if not problem.tileable:
+        given = [k for k in TILING_KEYS if s[k] not in (None, False, 16)]
+        if given:
+            raise ConfigError(f"--{given[0].replace('_', '-')} is not available for {problem.task}")
+    rs = resolve(problem, s)
+    if s["resume"] and s["work_dir"] is None:
+        raise ConfigError("--resume needs --work-dir")
+    ref_px = _load_reference(s["reference"], problem.output_shape, problem.image.channels)
+    ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
+    _check_figures(s)
+    snap_iters = snapshot_list(s["snapshots"])
+    tile = _tile_size(problem, rs, s)
+    if tile is not None and (rs.net_input is not None or not problem.tileable):
+        raise ConfigError(f"{problem.task} cannot be tiled (its network input is a whole image); "
+                          "give a smaller image or a larger --max-memory")
+
+    def finish(t: torch.Tensor) -> ImageData:
+        pixels = io.quantize(io.from_tensor(t), problem.image.bit_depth)
+        return ImageData(pixels=pixels, alpha=problem.out_alpha, bit_depth=problem.image.bit_depth, path=None)
+
+    recorder = None
+    tiles_report: list[dict[str, Any]] = []
+    if tile is None:
+        cbs: list[Callback] = list(s["callbacks"])
+        if not s["quiet"]:
+            cbs.insert(0, ProgressBar(rs.fit.num_iter, description=problem.task))
+            cbs.insert(1, RunEstimate(rs.fit.num_iter))
+        if s["animation"] is not None:
+            recorder = FrameRecorder(snap_iters or default_frames(rs.fit.num_iter))
+            cbs.append(recorder)
+        if snap_iters:
+            folder = Path(s["snapshot_dir"]) if s["snapshot_dir"] is not None else Path(f"{problem.stem}_snapshots")
+            cbs.append(Snapshots(snap_iters, folder, problem.stem, finish))
+        result, prep, _ = fit_problem(problem, rs, seed=rs.seed, callbacks=cbs, reference=ref_tensor)
+        net_config: NetConfig = prep.net_config
+        padding = {"bottom": prep.pad[0], "right": prep.pad[1]}
+    else:
+        from .tiled import run_tiled
+
+        if s["animation"] is not None or snap_iters:
+            raise ConfigError("--animation and --snapshots are not available with tiling")
+        result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=s["overlap"], work_dir=s["work_dir"],
+                                         resume=s["resume"], quiet=s["quiet"], fit=fit_problem)
+        net_config, padding = rs.net_config, {"bottom": 0, "right": 0}
+    restored = finish(result.image)
+    return _finish(problem, rs, s, result, restored, ref_px, recorder, net_config, padding, tile, tiles_report)
+
+
+def _finish(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult, restored: ImageData,
+            ref_px: np.ndarray | None, recorder: FrameRecorder | None, net_config: NetConfig,
+            padding: dict[str, int], tile: int | None, tiles_report: list[dict[str, Any]]) -> Restoration:
+    """Score, draw the figures asked for, and assemble the report."""
+    out_h, out_w = problem.output_shape
+    psnr_value = ssim_value = input_psnr = None
+    if ref_px is not None:
+        psnr_value = psnr_metric(restored.pixels, ref_px)
+        ssim_value = ssim_metric(restored.pixels, ref_px) if min(out_h, out_w) >= 7 else None
+        if problem.input_for_score is not None:
+            input_psnr = psnr_metric(problem.input_for_score, ref_px)
+    _figures(problem, rs, s, result, restored, ref_px, recorder)
+    config = {
+        "task": problem.task,
+        "preset": rs.preset,
+        "net": rs.net,
+        "net_config": _jsonable(net_config),
+        "fit": rs.fit.to_dict(),
+        "stop": {"requested": rs.requested_stop, **result.stop_rule},
+        "operator": repr(problem.operator),
+        "keep_known": problem.keep_known,
+        "image": {"width": problem.image.width, "height": problem.image.height,
+                  "channels": problem.image.channels, "bit_depth": problem.image.bit_depth,
+                  "alpha": problem.image.alpha is not None},
+        "output": {"width": out_w, "height": out_h},
+        "padding": padding,
+        "tiling": None if tile is None else {"tile": tile, "overlap": s["overlap"], "tiles": tiles_report},
+        "sigma": problem.info.sigma,
+        "noise": problem.noise,
+        "loss": None if problem.loss is None else problem.loss.describe(),
+        "scale": problem.info.scale,
+        **problem.extra,
+        "device": str(rs.device),
+        "threads": rs.threads,
+        "seed": rs.seed,
+    }
+    return Restoration(
+        image=restored, fit=result, task=problem.task, preset=rs.preset, net=rs.net, device=str(rs.device),
+        precision=rs.precision, threads=rs.threads, seed=rs.seed, psnr=psnr_value, ssim=ssim_value,
+        input_psnr=input_psnr, config=config,
+    )
+
+
+def _figures(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult, restored: ImageData,
+             ref_px: np.ndarray | None, recorder: FrameRecorder | None) -> None:
+    if s["curves"] is not None:
+        from ..viz import plot_curves
+
+        plot_curves(result.history, s["curves"], title=f"{problem.task} ({rs.preset}, {rs.net})",
+                    stopped_at=result.stopped_at, stop_reason=result.stop_reason)
+    if recorder is not None and s["animation"] is not None:
+        from ..viz import write_animation
+
+        frames = recorder.frames
+        if result.stopped_at and (not frames or frames[-1][0] != result.stopped_at):
+            frames = [*frames, (result.stopped_at, restored.pixels)]
+        write_animation(frames, s["animation"])
+    if s["compare"] is not None:
+        from ..viz import plot_compare
+
+        shown = problem.input_for_score
+        if shown is None:  # the measurement at the output's size (nearest), beside a super-resolved image
+            f = problem.factor
+            shown = np.repeat(np.repeat(io.from_tensor(problem.y), f, axis=0), f, axis=1)
+        panels = [("corrupted input", shown), ("restored", restored.pixels)]
+        if ref_px is not None:
+            panels.append(("reference", ref_px))
+        plot_compare(panels, s["compare"], reference=ref_px, restored=restored.pixels)
+
+
+def _jsonable(obj: Any) -> Any:
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {k: _jsonable(v) for k, v in asdict(obj).items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+__all__ = ["Prepared", "fit_problem", "prepare", "restore"]

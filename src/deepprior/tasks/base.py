@@ -1,0 +1,164 @@
+"""What a task is: its options, how it turns images and options into a :class:`Problem`, and its defaults.
+
+A task is data plus functions, not a branch in five files: the command line builds its commands and
+choices from :data:`TASKS`, the API its functions, ``--stop auto`` the rule (the problem carries it),
+``deepprior degrade`` its corruption stages and ``deepprior bench`` its tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError
+from ..io import ImageData
+from ..presets import OWNERS, PresetRow
+from ..restore.problem import Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from ..benchdata import Case
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a task: a keyword of its API function and a flag of its CLI command, one to one.
+
+    Attributes:
+        name: the API keyword (the flag is ``--name`` with dashes, unless ``flag`` says otherwise).
+        help: one line for ``--help``.
+        kind: ``float``, ``int``, ``choice``, ``path``, ``text`` or ``switch`` (a ``--x/--no-x`` pair).
+        default: the default (None: not given).
+        choices: the allowed values of a ``choice``.
+        low / high: the range of a number; ``low_open`` / ``high_open`` exclude the end.
+        required: the CLI refuses to run without it.
+        metavar: how ``--help`` shows the value.
+
+    """
+
+    name: str
+    help: str
+    kind: str = "float"
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    required: bool = False
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A corruption that ``deepprior degrade`` applies for a task (noise, missing pixels, blur, ...).
+
+    Attributes:
+        order: stages run in increasing order (blur 10, downscale 20, noise 30, drop 40).
+        options: the degrade options this stage reads.
+        apply: ``apply(x, alpha, options, generator) -> (x, alpha, description, mask)``; ``description``
+            is None when the stage's options were not given (nothing done).
+
+    """
+
+    order: int
+    options: tuple[Option, ...]
+    apply: Callable[..., tuple[torch.Tensor, Any, str | None, Any]]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A benchmark table of a task (``deepprior bench NAME``).
+
+    Attributes:
+        name: the table's name.
+        help: one line for ``--help``.
+        cases: ``cases(cfg, data_folder) -> iterator of Case``.
+        baselines: ``baselines(case) -> {name: restored image}`` (classical methods beside).
+        options: what the task's API function is told for one case: ``options(case) -> dict``.
+
+    """
+
+    name: str
+    help: str
+    cases: Callable[..., Any]
+    baselines: Callable[[Case], dict[str, Any]]
+    options: Callable[[Case], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A restoration task.
+
+    Attributes:
+        name: the command's and the report's name (``denoise``, ``super-resolve``, ...).
+        summary: one line for ``--help``.
+        inputs: the names of its image arguments (``("image",)``; flash/no-flash has two).
+        options: its own options (the common ones are :class:`~deepprior.restore.Settings`).
+        build: ``build(images, **options) -> Problem``: the operator, data term, mask, network input and
+            ``--stop auto``'s rule for these images and options. Raises before any fit on bad input.
+        presets: its preset rows by name.
+        tileable: whether the problem can be cut into tiles.
+        stages: its corruptions for ``deepprior degrade``.
+        tables: its benchmark tables.
+        api_name: the API function's name (default: ``name`` with underscores).
+
+    """
+
+    name: str
+    summary: str
+    inputs: tuple[str, ...]
+    options: tuple[Option, ...]
+    build: Callable[..., Problem]
+    presets: Mapping[str, PresetRow]
+    tileable: bool = True
+    stages: tuple[Stage, ...] = ()
+    tables: tuple[Table, ...] = ()
+    doc: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def api_name(self) -> str:
+        return self.name.replace("-", "_")
+
+
+class Registry(dict[str, Task]):
+    """The tasks by name; a lookup of an unknown name is an error that lists the known ones."""
+
+    def register(self, task: Task) -> Task:
+        if task.name in self:
+            raise ConfigError(f"task {task.name!r} is registered twice")
+        self[task.name] = task
+        for name in task.presets:
+            OWNERS.setdefault(name, []).append(task.name)
+        return task
+
+    def get_task(self, name: str) -> Task:
+        if name not in self:
+            raise ConfigError(f"unknown task {name!r}; expected one of {', '.join(self)}")
+        return self[name]
+
+
+def stem_of(source: object) -> str:
+    """The file name's stem of an image source (for snapshot names), else ``image``."""
+    if isinstance(source, (str, Path)):
+        return Path(source).stem
+    if isinstance(source, ImageData) and source.path is not None:
+        return source.path.stem
+    return "image"
+
+
+def option_values(options: Sequence[Option], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The options' values: ``given`` where present, the defaults elsewhere; unknown names are an error."""
+    names = {o.name for o in options}
+    unknown = sorted(set(given) - names)
+    if unknown:
+        raise ConfigError(f"unknown option {unknown[0]!r}; expected one of {', '.join(sorted(names))}")
+    return {o.name: given.get(o.name, o.default) for o in options}
