@@ -25,10 +25,11 @@ from .io import ImageData, ImageSource
 from .restore import Restoration, Settings
 from .restore.callbacks import FrameRecorder, ProgressBar, RunEstimate, Snapshots, default_frames
 from .tasks import degrade_image, run_task
+from .tasks.denoise import NOISES
 from .tasks.inpaint import is_scattered
 from .tasks.superres import SCALES
 
-NOISE_CHOICES = ("gaussian", "poisson", "salt-pepper", "speckle", "unknown")
+NOISE_CHOICES = NOISES
 
 
 def denoise(image: ImageSource, *, sigma: float | None = None, noise: str | None = None, peak: float | None = None,

@@ -17,6 +17,7 @@ from .common import (
     CONTEXT,
     F,
     Interrupted,
+    LazyGroup,
     _run_many,
     common_options,
     handle_errors,
@@ -36,34 +37,13 @@ class _LazyEpilogCommand(click.Command):
             formatter.write(f"  {line}\n")
 
 
-class _TaskGroup(click.Group):
-    """Adds one command per registered task (and ``degrade``) when a command is first looked up, so that
-    ``deepprior --version`` answers before PyTorch loads.
-    """
-
-    _ready = False
-
-    def _ensure(self) -> None:
-        if not _TaskGroup._ready:
-            _TaskGroup._ready = True
-            _register_commands()
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        self._ensure()
-        return super().list_commands(ctx)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._ensure()
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=_TaskGroup, context_settings=CONTEXT)
+@click.group(cls=LazyGroup, load=lambda: _register_commands(), context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="deepprior")
 def cli() -> None:
     """Restore images with untrained neural networks (Deep Image Prior and family)."""
 
 
-def click_option(option: Any, *, prefix: str = "") -> Callable[[F], F]:
+def click_option(option: Any) -> Callable[[F], F]:
     """A task's :class:`~deepprior.tasks.Option` as a click option (the flag is the API keyword with dashes)."""
     flag = option.flag
     if option.kind == "switch":
@@ -92,8 +72,6 @@ def _task_command(task: Any) -> None:
         images = {name: kwargs.pop(name) for name in task.inputs} if len(task.inputs) > 1 else None
         inputs = (images[task.inputs[-1]],) if images else kwargs.pop("inputs")
         extra = {o.name: kwargs.pop(o.name) for o in task.options}
-        if "scale" in extra and extra["scale"] is not None:
-            extra["scale"] = int(extra["scale"])
         lead = tuple(images[name] for name in task.inputs[:-1]) if images else ()
 
         def run(f: Path, **common: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .common import CONTEXT, DEVICES, PRECISIONS, F, handle_errors, net_names, preset_names, stop_names
+from .common import CONTEXT, DEVICES, PRECISIONS, F, LazyGroup, handle_errors, net_names, preset_names, stop_names
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -20,26 +20,7 @@ def _int_list(text: str) -> tuple[int, ...]:
         raise click.BadParameter(f"{text!r} is not a comma-separated list of whole numbers") from None
 
 
-class _BenchGroup(click.Group):
-    """Adds one command per benchmark table of the registered tasks on first lookup."""
-
-    _ready = False
-
-    def _ensure(self) -> None:
-        if not _BenchGroup._ready:
-            _BenchGroup._ready = True
-            _register_tables()
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        self._ensure()
-        return super().list_commands(ctx)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._ensure()
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=_BenchGroup, context_settings=CONTEXT)
+@click.group(cls=LazyGroup, load=lambda: _register_tables(), context_settings=CONTEXT)
 def bench() -> None:
     """Benchmarks: the paper's tables (denoise, pixels, sr), any folder, and speed."""
 

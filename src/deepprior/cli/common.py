@@ -86,6 +86,29 @@ def stop_names() -> list[str]:
     return names()
 
 
+class LazyGroup(click.Group):
+    """A group whose commands ``load`` adds on the first lookup: the task commands and the bench tables come
+    from the registries, which import PyTorch, so ``deepprior --version`` answers before that.
+    """
+
+    def __init__(self, *args: Any, load: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._load: Callable[[], None] | None = load
+
+    def _ensure(self) -> None:
+        if self._load is not None:
+            load, self._load = self._load, None
+            load()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure()
+        return super().get_command(ctx, cmd_name)
+
+
 def common_options(fn: F) -> F:
     """The options every restoration command shares: one to one with :class:`deepprior.restore.Settings`
     (``--iters`` is ``num_iter``), plus ``--report`` and ``--overwrite``, which concern the files.
@@ -204,8 +227,6 @@ def _run_many(
     snapshot_dir = opts.pop("snapshot_dir")
     figures = {k: opts.pop(k) for k in ("curves", "animation", "compare")}
     work_root = opts.get("work_dir")
-    if opts.get("resume") and work_root is None:
-        raise click.ClickException("--resume needs --work-dir")
     if report_path is not None and not (report_path.parent.is_dir() or not str(report_path.parent)):
         raise click.ClickException(f"report folder {report_path.parent} does not exist")
     from .. import io

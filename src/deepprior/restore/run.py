@@ -24,7 +24,7 @@ from ..metrics import ssim as ssim_metric
 from ..nets.common import NetConfig
 from ..physics.base import ForwardOperator
 from .callbacks import FrameRecorder, ProgressBar, RunEstimate, Snapshots, default_frames, snapshot_list
-from .problem import TILING_KEYS, Problem, Settings, merged
+from .problem import DEFAULTS, TILING_KEYS, Problem, Settings, merged
 from .report import Restoration
 from .resolve import Resolved, resolve, scales_for
 
@@ -127,7 +127,7 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
     """
     s = merged(settings, options)
     if not problem.tileable:
-        given = [k for k in TILING_KEYS if s[k] not in (None, False, 16)]
+        given = [k for k in TILING_KEYS if s[k] != DEFAULTS.get(k)]
         if given:
             raise ConfigError(f"--{given[0].replace('_', '-')} is not available for {problem.task}")
     rs = resolve(problem, s)

@@ -13,9 +13,10 @@ import torch
 from .. import io
 from ..errors import ConfigError, InputError
 from ..io import ImageData, ImageSource
-from ..presets import PRESET_HEAD, PRESET_NAMES, TaskInfo, preset_line
+from ..presets import PRESET_HEAD, PRESET_NAMES, Preset, TaskInfo, preset_line
 from ..presets import resolve_preset as _resolve_row
 from ..restore import Restoration, Settings, restore
+from ..restore.resolve import check_seed
 from . import deblur, denoise, flash, inpaint, jpeg, superres
 from .base import Option, Registry, Stage, Table, Task, option_values, stem_of
 
@@ -24,13 +25,10 @@ for _module in (denoise, inpaint, superres, jpeg, flash):
     TASKS.register(_module.TASK)
 TASKS.register(deblur.TASK)
 
-MIN_SIDE = 8
-
-
-def check_size(img: ImageData, what: str = "image") -> None:
-    """Refuse an image smaller than ``MIN_SIDE`` on a side, naming its size."""
-    if min(img.height, img.width) < MIN_SIDE:
-        raise InputError(f"{what} is {img.size_text}; deepprior needs at least {MIN_SIDE}x{MIN_SIDE} pixels")
+def check_size(img: ImageData, what: str = "image", min_side: int = 8) -> None:
+    """Refuse an image smaller than ``min_side`` on a side, naming its size."""
+    if min(img.height, img.width) < min_side:
+        raise InputError(f"{what} is {img.size_text}; deepprior needs at least {min_side}x{min_side} pixels")
 
 
 def run_task(name: str, images: Sequence[ImageSource], options: Mapping[str, Any],
@@ -39,14 +37,13 @@ def run_task(name: str, images: Sequence[ImageSource], options: Mapping[str, Any
     task = TASKS.get_task(name)
     values = option_values(task.options, options)
     loaded = [io.load_image(source) for source in images]
-    if task.name != "super-resolve":  # super-resolution's own minimum is 4x4 (checked by its build)
-        check_size(loaded[-1], "image" if len(loaded) == 1 else "the no-flash image")
+    check_size(loaded[-1], task.target, task.min_side)
     problem = task.build(*loaded, **values)
     problem.stem = stem_of(images[-1])
     return restore(problem, settings, **common)
 
 
-def resolve_preset(name: str, info: TaskInfo):  # noqa: ANN201 - re-exported for tests and scripts
+def resolve_preset(name: str, info: TaskInfo) -> Preset:
     """The preset ``name`` for ``info.task``."""
     return _resolve_row(name, info, TASKS.get_task(info.task).presets)
 
@@ -93,8 +90,7 @@ def degrade_image(image: ImageSource, *, seed: int = 0, **options: Any) -> tuple
     if unknown:
         raise TypeError(f"unexpected option {unknown[0]!r}; degrade takes {', '.join(sorted(names))} and seed")
     img = io.load_image(image)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"seed {seed!r} is invalid; expected a whole number >= 0")
+    check_seed(seed)
     x, alpha, mask = io.to_tensor(img.pixels), img.alpha, None
     gen = torch.Generator().manual_seed(seed)
     parts: list[str] = []

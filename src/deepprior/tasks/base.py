@@ -8,7 +8,7 @@ choices from :data:`TASKS`, the API its functions, ``--stop auto`` the rule (the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +105,8 @@ class Task:
         build: ``build(images, **options) -> Problem``: the operator, data term, mask, network input and
             ``--stop auto``'s rule for these images and options. Raises before any fit on bad input.
         presets: its preset rows by name.
-        tileable: whether the problem can be cut into tiles.
+        min_side: the smallest side its (last) image may have.
+        target: how errors name that image.
         stages: its corruptions for ``deepprior degrade``.
         tables: its benchmark tables.
         api_name: the API function's name (default: ``name`` with underscores).
@@ -118,11 +119,10 @@ class Task:
     options: tuple[Option, ...]
     build: Callable[..., Problem]
     presets: Mapping[str, PresetRow]
-    tileable: bool = True
+    min_side: int = 8
+    target: str = "image"
     stages: tuple[Stage, ...] = ()
     tables: tuple[Table, ...] = ()
-    doc: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def api_name(self) -> str:

@@ -126,5 +126,4 @@ TASK = Task(
     tables=(Table("deblur", "Deblurring: the paper's 9 colour images, Gaussian blur 1.6, noise sigma 2, with "
                   "Wiener (oracle balance) and Richardson-Lucy beside.", deblur_cases, _baselines,
                   lambda case: dict(case.options)),),
-    doc=__doc__ or "",
 )

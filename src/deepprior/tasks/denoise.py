@@ -90,6 +90,16 @@ OPTIONS = (
 )
 
 
+def named_by_level(sigma: float | None, peak: float | None, amount: float | None, flags: str) -> str | None:
+    """The noise a level names (``sigma`` Gaussian, ``peak`` Poisson, ``amount`` salt-and-pepper), or None;
+    more than one level is an error (``flags`` names them in the message).
+    """
+    given = [n for n, v in (("gaussian", sigma), ("poisson", peak), ("salt-pepper", amount)) if v is not None]
+    if len(given) > 1:
+        raise ConfigError(f"give one noise level ({flags}), or name the noise with --noise")
+    return given[0] if given else None
+
+
 def noise_setup(
     y: torch.Tensor, *, noise: str | None, sigma: float | None, peak: float | None, amount: float | None,
     loss: str | None,
@@ -103,10 +113,7 @@ def noise_setup(
     if amount is not None and amount > 1:
         raise ConfigError(f"salt-and-pepper amount {amount} is out of range; expected 0 <= A <= 1")
     if noise is None:
-        given = [n for n, v in (("gaussian", sigma), ("poisson", peak), ("salt-pepper", amount)) if v is not None]
-        if len(given) > 1:
-            raise ConfigError("give one noise level (sigma, peak or amount), or name the noise with --noise")
-        noise = given[0] if given else "unknown"
+        noise = named_by_level(sigma, peak, amount, "sigma, peak or amount") or "unknown"
     if noise not in NOISES:
         raise ConfigError(f"unknown noise {noise!r}; expected one of {', '.join(NOISES)}")
     wrong = {"gaussian": ("peak", "amount"), "poisson": ("sigma", "amount"), "salt-pepper": ("sigma", "peak"),
@@ -195,10 +202,7 @@ def add_noise(x: torch.Tensor, alpha: Any, opts: dict[str, Any], generator: torc
     """Add seeded noise (``noise`` and its level); inferred from the level given when not named."""
     noise, sigma, peak, amount = opts.get("noise"), opts.get("sigma"), opts.get("peak"), opts.get("amount")
     if noise is None:
-        given = [n for n, v in (("gaussian", sigma), ("poisson", peak), ("salt-pepper", amount)) if v is not None]
-        if len(given) > 1:
-            raise ConfigError("give one noise level (--sigma, --peak or --amount), or name the noise with --noise")
-        noise = given[0] if given else None
+        noise = named_by_level(sigma, peak, amount, "--sigma, --peak or --amount")
     if noise is None:
         return x, alpha, None, None
     level = {"gaussian": sigma, "poisson": peak, "salt-pepper": amount, "speckle": sigma}.get(noise)
@@ -297,5 +301,4 @@ TASK = Task(
                   denoise_cases, _baselines, _options),
             Table("folder", "Any folder of clean images, corrupted by deepprior's own noise models (fixed seed).",
                   folder_cases, _baselines, _options)),
-    doc=__doc__ or "",
 )

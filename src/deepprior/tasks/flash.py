@@ -58,5 +58,4 @@ def build(flash: ImageData, noflash: ImageData) -> Problem:
 
 TASK = Task(name="flash-no-flash",
             summary="Combine a FLASH image (detail) with a NOFLASH image (lighting) of the same scene.",
-            inputs=("flash", "noflash"), options=(), build=build, presets=PRESETS, tileable=False,
-            doc=__doc__ or "")
+            inputs=("flash", "noflash"), options=(), build=build, presets=PRESETS, target="the no-flash image")

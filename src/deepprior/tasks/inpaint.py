@@ -161,5 +161,4 @@ TASK = Task(
     stages=(Stage(40, STAGE_OPTIONS, drop_pixels),),
     tables=(Table("pixels", "Table 1: pixel restoration, 11 grey images with 50 % of pixels missing.",
                   pixel_cases, _baselines, lambda case: {"mask": case.known}),),
-    doc=__doc__ or "",
 )

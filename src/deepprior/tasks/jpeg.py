@@ -54,4 +54,4 @@ def build(image: ImageData) -> Problem:
 
 
 TASK = Task(name="jpeg", summary="Remove JPEG compression artifacts from INPUT (blind; files or folders).",
-            inputs=("image",), options=(), build=build, presets=PRESETS, doc=__doc__ or "")
+            inputs=("image",), options=(), build=build, presets=PRESETS)

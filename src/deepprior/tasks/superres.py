@@ -148,8 +148,8 @@ def _baselines(case: Case) -> dict[str, Any]:
 
 TASK = Task(
     name="super-resolve", summary="Enlarge INPUT by --scale.", inputs=("image",), options=OPTIONS, build=build,
-    presets=PRESETS, stages=(Stage(20, STAGE_OPTIONS, downscale),),
+    presets=PRESETS, min_side=1,  # its own 4x4 minimum is checked by build, with a message of its own
+    stages=(Stage(20, STAGE_OPTIONS, downscale),),
     tables=(Table("sr", "Super-resolution on Set5 and Set14 (x4, x8): Y-channel PSNR, bicubic beside.",
                   sr_cases, _baselines, lambda case: {"scale": case.scale or 4}),),
-    doc=__doc__ or "",
 )
