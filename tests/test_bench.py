@@ -139,3 +139,12 @@ def test_sr_score_is_y_channel_with_border():
     est[:4] = 1.0  # differences only on the cropped border
     case = Case("x", "g", "super-resolve", ref[::4, ::4], ref, scale=4)
     assert score(case, est)["psnr"] == float("inf")
+
+
+def test_speed_results_carry_the_harness_metadata():
+    from deepprior.bench.speed import DEFAULT_CASES, time_cases
+
+    result = time_cases(DEFAULT_CASES[:1], size=16, warmup=1, repeats=1, device="cpu", echo=lambda s: None)
+    meta = result["meta"]
+    assert {"commit", "dirty", "torch", "python", "cpu_count", "torch_threads", "date"} <= set(meta)
+    assert meta["config"]["size"] == 16 and meta["config"]["cases"] == [DEFAULT_CASES[0].label]

@@ -17,9 +17,6 @@ Protocols (``../shared/BENCH.md``):
 from __future__ import annotations
 
 import json
-import os
-import platform
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -29,11 +26,10 @@ from typing import Any
 import numpy as np
 
 from .. import io
-from .._version import __version__
 from ..benchdata import Case, find_data, score
 from ..errors import ConfigError
-
-SR_SETS = ("Set5", "Set14")
+from ..tasks.superres import SR_SETS
+from .meta import run_metadata
 
 
 def _tables() -> dict[str, Any]:
@@ -124,26 +120,8 @@ def _baselines(case: Case, table: Any) -> dict[str, dict[str, Any]]:
 
 
 def metadata(cfg: BenchConfig) -> dict[str, Any]:
-    import torch
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    return {
-        "deepprior": __version__,
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
+    """The run's metadata (:func:`~deepprior.bench.meta.run_metadata`) with the table's settings."""
+    return run_metadata(asdict(cfg))
 
 
 def run_table(

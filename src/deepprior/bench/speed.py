@@ -81,9 +81,14 @@ def time_cases(
     seed: int = 0,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Time each case; returns ``{"rows": [...], "reference": label}`` with medians, spreads and ratios."""
+    """Time each case; returns ``{"meta", "rows", "reference", ...}`` with medians, spreads and ratios; ``meta``
+    is the harness's metadata (commit, versions, machine, threads) as the run started.
+    """
     from ..device import resolve_device
+    from .meta import run_metadata
 
+    meta = run_metadata({"cases": [c.label for c in cases], "size": size, "channels": channels, "warmup": warmup,
+                         "repeats": repeats, "rounds": rounds, "device": device, "seed": seed})
     dev = resolve_device(device)
     samples: dict[str, list[float]] = {c.label: [] for c in cases}
     precisions: dict[str, str] = {}
@@ -113,7 +118,7 @@ def time_cases(
             "first_iteration_s": round(max(first[case.label]), 2),
             "ratio_to_reference": round(med / ref_median, 3),
         })
-    return {"size": size, "channels": channels, "device": str(dev), "threads": torch.get_num_threads(),
+    return {"meta": meta, "size": size, "channels": channels, "device": str(dev), "threads": torch.get_num_threads(),
             "warmup": warmup, "repeats": repeats, "rounds": rounds, "reference": ref, "rows": rows}
 
 
