@@ -109,9 +109,9 @@ def deblur_cases(cfg: Any, data: Path) -> Iterator[Case]:
 
     root = data / "dip-paper" / "denoising" / "sigma25"
     operator = Blur.from_spec(TABLE_BLUR)
-    for i, name in enumerate(limit_names(DENOISE_IMAGES, cfg.limit, cfg.images)):
+    for name in limit_names(DENOISE_IMAGES, cfg.limit, cfg.images):
         gt = centre(load(root / f"{name}_GT.png"), cfg.crop)
-        gen = torch.Generator().manual_seed(cfg.seed + i)
+        gen = torch.Generator().manual_seed(cfg.seed + DENOISE_IMAGES.index(name))  # the same with --images
         y = GaussianNoise(TABLE_SIGMA / 255.0)(operator.A(io.to_tensor(gt)), generator=gen).clamp(0, 1)
         blurred = io.quantize(io.from_tensor(y), 8)
         yield Case(name, f"{TABLE_BLUR}, sigma {TABLE_SIGMA:g}", "deblur", blurred, gt, sigma=TABLE_SIGMA,
