@@ -138,6 +138,7 @@ def test_metrics_known_values():
     assert psnr_y(a, a + 0.1) == pytest.approx(-20 * np.log10(0.1 * 219 / 255))
 
 
+@pytest.mark.slow
 def test_denoising_a_photo_gains_3db_in_500_iterations(photo_crop):
     # The core issue's acceptance check: 128x128 crop, sigma 25, --stop none --seed 0, 500 iterations.
     noisy = deepprior.degrade(photo_crop, sigma=25, seed=0).image
@@ -146,6 +147,7 @@ def test_denoising_a_photo_gains_3db_in_500_iterations(photo_crop):
     assert r.psnr - r.input_psnr >= 3.0
 
 
+@pytest.mark.slow
 def test_inpainting_half_the_pixels_gains_3db_in_500_iterations(photo_crop):
     d = deepprior.degrade(photo_crop, drop=0.5, seed=0)
     r = deepprior.inpaint(d.image, mask=d.mask, num_iter=500, seed=0, stop="none", reference=photo_crop)

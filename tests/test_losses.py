@@ -108,6 +108,7 @@ def test_bad_noise_options_are_named(odd_rgb, kwargs, words):
         deepprior.denoise(odd_rgb, num_iter=1, **kwargs)
 
 
+@pytest.mark.slow
 def test_l1_beats_mse_on_salt_and_pepper():
     from skimage import data
 

@@ -74,6 +74,7 @@ def test_seam_metric_sees_seams():
     assert seam_energy_ratio(seamy, 64, 0) > 3.0
 
 
+@pytest.mark.slow
 def test_tiled_fit_close_to_untiled(photo_crop):
     # An image that fits both ways: tiled and untiled fits of the same budget land within 2 dB (measured here:
     # 25.7 dB whole, 27.2 dB tiled: the small tiles fit faster in the same number of iterations).
