@@ -144,7 +144,7 @@ def test_sr_score_is_y_channel_with_border():
 def test_speed_results_carry_the_harness_metadata():
     from deepprior.bench.speed import DEFAULT_CASES, time_cases
 
-    result = time_cases(DEFAULT_CASES[:1], size=16, warmup=1, repeats=1, device="cpu", echo=lambda s: None)
+    result = time_cases(DEFAULT_CASES[:1], size=64, warmup=1, repeats=1, device="cpu", echo=lambda s: None)
     meta = result["meta"]
     assert {"commit", "dirty", "torch", "python", "cpu_count", "torch_threads", "date"} <= set(meta)
-    assert meta["config"]["size"] == 16 and meta["config"]["cases"] == [DEFAULT_CASES[0].label]
+    assert meta["config"]["size"] == 64 and meta["config"]["cases"] == [DEFAULT_CASES[0].label]

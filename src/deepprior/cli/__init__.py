@@ -5,7 +5,6 @@ Heavy libraries load inside the commands, so ``deepprior --version`` answers at 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,10 @@ from .._version import __version__
 from .bench import bench
 from .common import (
     CONTEXT,
-    F,
     Interrupted,
     LazyGroup,
     _run_many,
+    click_option,
     common_options,
     handle_errors,
     interrupts,
@@ -41,26 +40,6 @@ class _LazyEpilogCommand(click.Command):
 @click.version_option(__version__, "-V", "--version", prog_name="deepprior")
 def cli() -> None:
     """Restore images with untrained neural networks (Deep Image Prior and family)."""
-
-
-def click_option(option: Any) -> Callable[[F], F]:
-    """A task's :class:`~deepprior.tasks.Option` as a click option (the flag is the API keyword with dashes)."""
-    flag = option.flag
-    if option.kind == "switch":
-        return click.option(f"{flag}/--no-{flag[2:]}", option.name, default=option.default,
-                            show_default=option.default is not None, help=option.help)
-    kind: Any
-    if option.kind == "choice":
-        kind = click.Choice(list(option.choices))
-    elif option.kind == "path":
-        kind = click.Path(path_type=Path)
-    elif option.kind == "text":
-        kind = str
-    else:
-        ranged = click.IntRange if option.kind == "int" else click.FloatRange
-        kind = ranged(min=option.low, max=option.high, min_open=option.low_open, max_open=option.high_open)
-    return click.option(flag, option.name, type=kind, default=option.default, required=option.required,
-                        metavar=option.metavar, show_default=option.default is not None, help=option.help)
 
 
 def _task_command(task: Any) -> None:

@@ -10,14 +10,18 @@ from typing import Any
 
 import click
 
-from .common import CONTEXT, DEVICES, PRECISIONS, F, LazyGroup, handle_errors, net_names, preset_names, stop_names
-
-
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(t) for t in text.split(",") if t.strip())
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a comma-separated list of whole numbers") from None
+from .common import (
+    CONTEXT,
+    DEVICES,
+    PRECISIONS,
+    F,
+    LazyGroup,
+    click_option,
+    handle_errors,
+    net_names,
+    preset_names,
+    stop_names,
+)
 
 
 @click.group(cls=LazyGroup, load=lambda: _register_tables(), context_settings=CONTEXT)
@@ -78,19 +82,6 @@ def _table_options() -> list[Callable[[F], F]]:
         click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True),
         click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True),
         click.option("--threads", type=click.IntRange(min=1), default=None),
-        click.option("--sigmas", default="25,50", show_default=True, help="denoise: noise levels of the paper's set."),
-        click.option("--scales", default="4", show_default=True, help="sr: factors (4, 8)."),
-        click.option("--sets", default="Set5,Set14", show_default=True, help="sr: which sets."),
-        click.option("--folder", type=click.Path(path_type=Path), default=None,
-                     help="folder: clean images to corrupt."),
-        click.option("--noise", type=click.Choice(["gaussian", "poisson", "salt-pepper", "speckle"]), default=None,
-                      help="folder: noise model (as in degrade)."),
-        click.option("--sigma", type=click.FloatRange(min=0), default=None, help="folder: as in degrade."),
-        click.option("--peak", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="folder: as in degrade."),
-        click.option("--amount", type=click.FloatRange(0, 1), default=None, help="folder: as in degrade."),
-        click.option("--setting", type=click.Choice(["matched", "blind", "mse"]), default="matched", show_default=True,
-                     help="folder: what denoise is told: the noise and its level, nothing, or the noise with MSE."),
         click.option("--no-baselines", is_flag=True, help="Skip the classical baselines."),
         click.option("--quick", is_flag=True, help="Tiny crops, 20 iterations, 2 images per set (for CI)."),
         click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
@@ -101,20 +92,16 @@ def _table_options() -> list[Callable[[F], F]]:
     ]
 
 
-def _run_table(table: str, sigmas: str, scales: str, sets: str, no_baselines: bool, json_path: Path | None,
-               markdown: Path | None, plots: Path | None, **opts: Any) -> None:
+def _run_table(table: str, no_baselines: bool, json_path: Path | None, markdown: Path | None, plots: Path | None,
+               **opts: Any) -> None:
     from ..bench import BenchConfig, run_table, write_outputs
 
     if plots is not None:
         from ..viz import require_viz
 
         require_viz()
-    scale_list = _int_list(scales)
-    if any(s not in (2, 4, 8) for s in scale_list):
-        raise click.BadParameter(f"scales {scales!r}: each must be 2, 4 or 8", param_hint="--scales")
     opts["images"] = tuple(n for n in opts.pop("images", "").split(",") if n)
-    cfg = BenchConfig(table=table, sigmas=_int_list(sigmas), scales=scale_list,
-                      sets=tuple(s for s in sets.split(",") if s), baselines=not no_baselines, **opts)
+    cfg = BenchConfig(table=table, baselines=not no_baselines, **opts)
     command = "deepprior " + " ".join(sys.argv[1:]) if sys.argv and "deepprior" in sys.argv[0] else ""
 
     def save_partial(partial: dict[str, Any]) -> None:
@@ -127,13 +114,13 @@ def _run_table(table: str, sigmas: str, scales: str, sets: str, no_baselines: bo
     click.echo(to_markdown(result, command=command))
 
 
-def _add_table_command(table: str, help_text: str) -> None:
+def _add_table_command(table: str, help_text: str, flags: tuple[Any, ...]) -> None:
     def command(**kwargs: Any) -> None:
         _run_table(table, **kwargs)
 
     command.__doc__ = help_text
     fn: Any = handle_errors(command)
-    for option in reversed(_table_options()):
+    for option in reversed([*_table_options(), *(click_option(f) for f in flags)]):
         fn = option(fn)
     bench.command(table)(fn)
 
@@ -142,4 +129,4 @@ def _register_tables() -> None:
     from ..tasks import tables
 
     for name, (_, table) in tables().items():
-        _add_table_command(name, table.help)
+        _add_table_command(name, table.help, table.flags)

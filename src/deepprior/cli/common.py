@@ -109,6 +109,45 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
+def click_option(option: Any) -> Callable[[F], F]:
+    """A task's :class:`~deepprior.tasks.Option` as a click option (the flag is the API keyword with dashes)."""
+    flag = option.flag
+    if option.kind == "switch":
+        return click.option(f"{flag}/--no-{flag[2:]}", option.name, default=option.default,
+                            show_default=option.default is not None, help=option.help)
+    kind: Any
+    if option.kind in ("ints", "names"):
+        return click.option(flag, option.name, type=str, default=option.default, metavar=option.metavar,
+                            show_default=option.default is not None, help=option.help,
+                            callback=lambda ctx, param, value: _comma_list(option, value))
+    if option.kind == "choice":
+        kind = click.Choice(list(option.choices))
+    elif option.kind == "path":
+        kind = click.Path(path_type=Path)
+    elif option.kind == "text":
+        kind = str
+    else:
+        ranged = click.IntRange if option.kind == "int" else click.FloatRange
+        kind = ranged(min=option.low, max=option.high, min_open=option.low_open, max_open=option.high_open)
+    return click.option(flag, option.name, type=kind, default=option.default, required=option.required,
+                        metavar=option.metavar, show_default=option.default is not None, help=option.help)
+
+
+def _comma_list(option: Any, value: str | None) -> tuple[Any, ...] | None:
+    """A comma-separated list (``ints``: whole numbers, ``names``: words), each among ``choices`` if given."""
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if option.choices and any(v not in option.choices for v in items):
+        raise click.BadParameter(f"{value!r}: each must be one of {', '.join(option.choices)}")
+    if option.kind == "names":
+        return tuple(items)
+    try:
+        return tuple(int(v) for v in items)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of whole numbers") from None
+
+
 def common_options(fn: F) -> F:
     """The options every restoration command shares: one to one with :class:`deepprior.restore.Settings`
     (``--iters`` is ``num_iter``), plus ``--report`` and ``--overwrite``, which concern the files.

@@ -30,7 +30,8 @@ class Option:
     Attributes:
         name: the API keyword (the flag is ``--name`` with dashes, unless ``flag`` says otherwise).
         help: one line for ``--help``.
-        kind: ``float``, ``int``, ``choice``, ``path``, ``text`` or ``switch`` (a ``--x/--no-x`` pair).
+        kind: ``float``, ``int``, ``choice``, ``path``, ``text``, ``switch`` (a ``--x/--no-x`` pair), or a
+            comma-separated list: ``ints`` (whole numbers) or ``names`` (words; each among ``choices`` if given).
         default: the default (None: not given).
         choices: the allowed values of a ``choice``.
         low / high: the range of a number; ``low_open`` / ``high_open`` exclude the end.
@@ -83,6 +84,7 @@ class Table:
         cases: ``cases(cfg, data_folder) -> iterator of Case``.
         baselines: ``baselines(case) -> {name: restored image}`` (classical methods beside).
         options: what the task's API function is told for one case: ``options(case) -> dict``.
+        flags: the table's own options (``deepprior bench NAME --...``), fields of the harness's config.
 
     """
 
@@ -91,6 +93,7 @@ class Table:
     cases: Callable[..., Any]
     baselines: Callable[[Case], dict[str, Any]]
     options: Callable[[Case], dict[str, Any]]
+    flags: tuple[Option, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -261,6 +261,14 @@ def folder_options(cfg: Any) -> dict[str, Any]:
     return {"noise": noise, **{k: v for k, v in level.items() if v is not None}}
 
 
+FOLDER_FLAGS = (
+    Option("folder", "Clean images to corrupt.", kind="path"),
+    *STAGE_OPTIONS,
+    Option("setting", "What denoise is told: the noise and its level, nothing, or the noise with MSE.",
+           kind="choice", choices=FOLDER_SETTINGS, default="matched"),
+)
+
+
 def folder_cases(cfg: Any, data: Path) -> Iterator[Case]:
     """Any folder of clean images, corrupted by the project's own seeded noise."""
     from ..errors import InputError
@@ -298,7 +306,9 @@ TASK = Task(
     build=build, presets=PRESETS,
     stages=(Stage(30, STAGE_OPTIONS, add_noise),),
     tables=(Table("denoise", "The paper's colour denoising set (9 images, sigma 25 and 50), with baselines.",
-                  denoise_cases, _baselines, _options),
+                  denoise_cases, _baselines, _options,
+                  (Option("sigmas", "Noise levels of the paper's set.", kind="ints", default="25,50",
+                          choices=("25", "50")),)),
             Table("folder", "Any folder of clean images, corrupted by deepprior's own noise models (fixed seed).",
-                  folder_cases, _baselines, _options)),
+                  folder_cases, _baselines, _options, FOLDER_FLAGS)),
 )

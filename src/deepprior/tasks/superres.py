@@ -151,5 +151,7 @@ TASK = Task(
     presets=PRESETS, min_side=1,  # its own 4x4 minimum is checked by build, with a message of its own
     stages=(Stage(20, STAGE_OPTIONS, downscale),),
     tables=(Table("sr", "Super-resolution on Set5 and Set14 (x4, x8): Y-channel PSNR, bicubic beside.",
-                  sr_cases, _baselines, lambda case: {"scale": case.scale or 4}),),
+                  sr_cases, _baselines, lambda case: {"scale": case.scale or 4},
+                  (Option("scales", "Factors.", kind="ints", default="4", choices=tuple(map(str, SCALES))),
+                   Option("sets", "Which sets.", kind="names", default=",".join(SR_SETS), choices=SR_SETS))),),
 )
