@@ -77,7 +77,7 @@ def main() -> None:
             continue
         noisy = io.load_image(args.data / f"{name}_noisy.png").pixels
         gt = io.load_image(args.data / f"{name}_GT.png").pixels
-        ob = Observer("mns-adaptive", make_stop_rule("mns-adaptive", sigma=25, num_iter=args.iters, task="denoise"))
+        ob = Observer("mns-adaptive", make_stop_rule("mns-adaptive", sigma=25, num_iter=args.iters))
         partial = Partial(args.json.with_name(args.json.stem + f"_{name}_partial.json"), name)
         r = api.denoise(noisy, sigma=25, reference=gt, stop="none", num_iter=args.iters, lr=args.lr,
                         preset=args.preset, device=args.device, threads=args.threads, callbacks=[ob, partial])

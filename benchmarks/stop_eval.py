@@ -109,7 +109,7 @@ def main() -> None:
             if (name, cond) in done:
                 continue
             sigma = level.get("sigma") if noise == "gaussian" else None
-            observers = [Observer(rule, make_stop_rule(rule, sigma=sigma, num_iter=cap, task=task))
+            observers = [Observer(rule, make_stop_rule(rule, sigma=sigma, num_iter=cap))
                          for rule in (("holdout",) if cond in HOLDOUT else ()) + RULES]
             common = {"stop": "none", "threads": args.threads, "lr": args.lr, "num_iter": cap, "callbacks": observers}
             if noise == "pixels":  # Table 1: the paper's own masked input, grey, its centre crop

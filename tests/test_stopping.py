@@ -133,9 +133,25 @@ def test_api_stop_rule_reported(odd_rgb):
 
 
 def test_auto_resolves_per_task():
-    assert make_stop_rule("auto", task="denoise", sigma=25).name == "mns-adaptive"
-    assert make_stop_rule("auto", task="inpaint").name == "none"
-    assert make_stop_rule("auto", task="super-resolve").name == "none"
+    from deepprior import io
+    from deepprior.nets import get_entry
+    from deepprior.restore.resolve import auto_stop
+    from deepprior.tasks import TASKS
+    from deepprior.tasks.base import option_values
+
+    image = io.load_image(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    hole = np.ones((32, 32), bool)
+    hole[8:20, 8:20] = False
+    given = {"denoise": {"sigma": 25}, "inpaint": {"mask": hole}, "super-resolve": {"scale": 4}, "jpeg": {},
+             "deblur": {"kernel": "gaussian:1.6"}}
+    expected = {"denoise": "mns-adaptive", "inpaint": "none", "super-resolve": "none", "jpeg": "none",
+                "deblur": "none"}
+    for name, options in given.items():
+        task = TASKS.get_task(name)
+        problem = task.build(image, **option_values(task.options, options))
+        assert auto_stop("auto", problem, get_entry("skip")) == expected[name]
+        assert auto_stop("wmv", problem, get_entry("skip")) == "wmv"  # a named rule is kept
+    assert auto_stop("auto", problem, get_entry("decoder")) == "min-loss"  # the network's own rule
 
 
 def test_auto_is_the_default_and_reported(odd_rgb):
@@ -297,7 +313,7 @@ def test_auto_stop_for_inpainting_depends_on_the_mask():
     r = deepprior.inpaint(img, mask=hole, num_iter=20)
     assert r.config["stop"]["name"] == "none"
     # salt-and-pepper's holdout (its impulses left out: noise-free too) stops on diminishing returns as well
-    rule = make_stop_rule("holdout", num_iter=3000, task="denoise")
+    rule = make_stop_rule("holdout", num_iter=3000)
     assert rule.projected == 0.8 and rule.window == 300 and rule.patience == 600
 
 
@@ -529,11 +545,11 @@ def test_stop_rules_registry_names_are_what_make_stop_rule_accepts():
     assert stop_names() == ["auto", "none", "wmv", "mns-static", "mns-adaptive", "min-loss", "holdout"]
     assert list(STOP_RULES) == stop_names()[1:]
     for name in STOP_RULES:
-        rule = make_stop_rule(name, sigma=25, num_iter=300, task="denoise")
+        rule = make_stop_rule(name, sigma=25, num_iter=300)
         assert isinstance(rule, StopRule) and rule.name == name
         assert STOP_RULES[name]().name == name  # every builder works with no arguments too
-    for task in ("denoise", "inpaint", "super-resolve", "jpeg", "flash-no-flash", None):
-        assert make_stop_rule("auto", task=task).name in STOP_RULES
+    with pytest.raises(ConfigError, match="'auto' is resolved by the task"):
+        make_stop_rule("auto")  # each task decides what auto means (test_auto_resolves_per_task)
     for name in ("psychic", "AUTO", "mns", "mns-", "wmv ", ""):
         with pytest.raises(ConfigError, match="expected one of auto, none, wmv, mns-static"):
             make_stop_rule(name)

@@ -14,7 +14,7 @@ import torch
 
 from ..errors import ConfigError
 from ..fit.config import FitConfig
-from ..fit.stopping import make_stop_rule
+from ..fit.stopping import check_stop_name
 from ..nets import NetEntry, get_entry
 from ..nets.common import NetConfig
 from ..presets import resolve_preset
@@ -76,7 +76,7 @@ def resolve(problem: Problem, s: dict[str, Any]) -> Resolved:
     from ..device import resolve_device, resolve_precision, set_threads
 
     seed = check_seed(s["seed"])
-    make_stop_rule(s["stop"])  # an unknown rule fails before any work
+    check_stop_name(s["stop"])  # an unknown rule fails before any work
     torch_device = resolve_device(s["device"])
     preset_name = s["preset"] or ("fast" if torch_device.type == "cpu" else "paper")
     chosen = resolve_preset(preset_name, problem.info, problem.presets)

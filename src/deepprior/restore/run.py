@@ -80,7 +80,7 @@ def fit_problem(
     prep = prepare(problem, rs.net_config, rs.net_input)
     torch.manual_seed(seed)
     network = rs.entry.builder(rs.fit.input_depth, problem.image.channels, prep.net_config)
-    rule = make_stop_rule(rs.stop, sigma=problem.info.sigma, num_iter=rs.fit.num_iter, task=problem.task)
+    rule = make_stop_rule(rs.stop, sigma=problem.info.sigma, num_iter=rs.fit.num_iter)
     fitter = Fitter(
         network, prep.operator, prep.y, config=rs.fit, weights=prep.weights, region=prep.region, stop=rule,
         callbacks=callbacks, reference=reference, device=rs.device, seed=seed, loss=problem.loss,

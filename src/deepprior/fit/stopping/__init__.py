@@ -44,19 +44,8 @@ STOP_RULES: dict[str, StopBuilder] = {
 #: (dB); the measurements behind it are in :attr:`HoldOutConfig.budget_projected`.
 PROJECTED_DB = HoldOutConfig().budget_projected
 
-#: What ``auto`` means per task, from the measurements in docs/benchmarks.md ("Automatic stopping"): on
-#: the 128x128 crops of the paper's 9 sigma-25 images, method-noise stopping (checks every 10 iterations,
-#: 25 hits; replayed on the runs' histories) lands 0.16 dB (mean) below the best PSNR of a fixed
-#: 1500-iteration run, after 63 % of its iterations, where the fixed count ends 1.27 dB below.
-#: Tasks without a measured rule run to ``--iters``. Inpainting with a scattered mask (pixel restoration)
-#: uses ``holdout`` with the projected-gain stop instead (chosen in ``api.inpaint``); salt-and-pepper
-#: denoising with the impulse-skipping data term uses ``holdout`` (``losses``).
-AUTO: dict[str, str] = {"denoise": "mns-adaptive", "inpaint": "none", "super-resolve": "none", "jpeg": "none",
-                        "flash-no-flash": "none"}
-
-
 def stop_names() -> list[str]:
-    """Every name :func:`make_stop_rule` accepts: ``auto`` (resolved per task by :data:`AUTO`), then the rules.
+    """Every name ``--stop`` accepts: ``auto`` (resolved by the task: ``Problem.auto_stop``), then the rules.
 
     Example:
         >>> stop_names()
@@ -66,25 +55,30 @@ def stop_names() -> list[str]:
     return ["auto", *STOP_RULES]
 
 
-def make_stop_rule(
-    name: str, *, sigma: float | None = None, num_iter: int | None = None, task: str | None = None
-) -> StopRule:
+def check_stop_name(name: str) -> str:
+    """``name`` if ``--stop`` accepts it, else a :class:`ConfigError` naming it and the choices."""
+    if name not in stop_names():
+        raise ConfigError(f"unknown stopping rule {name!r}; expected one of {', '.join(stop_names())}")
+    return name
+
+
+def make_stop_rule(name: str, *, sigma: float | None = None, num_iter: int | None = None) -> StopRule:
     """A fresh rule by name (see :data:`STOP_RULES`), fitted to the noise level and the iteration budget.
 
-    ``auto`` picks the rule :data:`AUTO` names for the task. ``wmv``'s window and patience scale with the
+    ``auto`` is not a rule: each task decides what it means (``Problem.auto_stop``, chosen from the
+    measurements in docs/benchmarks.md), before a rule is built. ``wmv``'s window and patience scale with the
     budget: W = 100 and P = 1000 at 3000 iterations (the paper's), proportionally smaller for shorter
     budgets (at least 20 and 100: :meth:`WMVConfig.for_budget`). ``holdout``'s patience and window are a
     fifth and a tenth of the budget, with the projected-gain stop on (:meth:`HoldOutConfig.for_budget`).
     """
-    if name != "auto" and name not in STOP_RULES:
-        raise ConfigError(f"unknown stopping rule {name!r}; expected one of {', '.join(stop_names())}")
+    check_stop_name(name)
     if name == "auto":
-        name = AUTO.get(task or "", "none")
+        raise ConfigError("stopping rule 'auto' is resolved by the task; name a rule: "
+                          f"{', '.join(STOP_RULES)}")
     return STOP_RULES[name](sigma=sigma, num_iter=num_iter)
 
 
 __all__ = [
-    "AUTO",
     "PROJECTED_DB",
     "STOP_RULES",
     "HoldOut",
@@ -98,6 +92,7 @@ __all__ = [
     "StopRule",
     "WMVConfig",
     "WindowedVariance",
+    "check_stop_name",
     "clipped_gaussian_mse",
     "estimate_sigma",
     "make_stop_rule",
