@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import torch
@@ -63,10 +64,34 @@ def resolve_precision(requested: str, preset_precision: str, device: torch.devic
     return "fp32"
 
 
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def check_threads(threads: object) -> int | None:
+    """A thread count between 1 and the cores available to the process (None: PyTorch's choice), or a
+    :class:`ConfigError` naming the count and the limit.
+    """
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise ConfigError(f"threads {threads!r} is invalid; expected a whole number >= 1")
+    if threads < 1:
+        raise ConfigError(f"threads {threads} must be at least 1")
+    cores = available_cores()
+    if threads > cores:
+        raise ConfigError(f"threads {threads} is more than the {cores} cores available to this process; "
+                          f"expected 1 to {cores}")
+    return threads
+
+
 def set_threads(threads: int | None) -> int:
     """Set PyTorch's intra-op threads (None keeps the current number); returns the number in use."""
-    if threads is not None:
-        if threads < 1:
-            raise ConfigError(f"threads {threads} must be at least 1")
-        torch.set_num_threads(threads)
+    checked = check_threads(threads)
+    if checked is not None:
+        torch.set_num_threads(checked)
     return torch.get_num_threads()

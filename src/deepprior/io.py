@@ -3,7 +3,10 @@
 Images travel through deepprior as float32 arrays ``H x W x C`` in [0, 1] with C = 1 (grey) or 3 (RGB);
 an alpha channel, when the file has one, is kept apart and written back unchanged. 8- and 16-bit PNG
 (16-bit in, 16-bit out), JPEG, TIFF, BMP and WebP are read; the EXIF orientation is applied.
-Outputs are written atomically: to a temporary file in the target folder, then renamed over the target.
+Before any pixel is decoded the header is read: an image over the pixel-count limit (``max_pixels``,
+100 megapixels by default) or with several frames (animated GIF, PNG or WebP, multi-page TIFF) is refused.
+Outputs are written atomically: to a temporary file in the target folder, then renamed over the target;
+:func:`check_writable` says before a fit whether the output's format can hold the image.
 """
 
 from __future__ import annotations
@@ -18,6 +21,18 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from .errors import InputError
+from .formats import (
+    DEFAULT_MAX_PIXELS,
+    TIFF_SUFFIXES,
+    WRITABLE_SUFFIXES,
+    Header,
+    check_frames,
+    check_pixels,
+    check_writable,
+    decoding_unbounded,
+    png_header,
+    read_header,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -25,9 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 ImageSource = Union[str, os.PathLike, "PILImage.Image", np.ndarray, "ImageData"]
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_TIFF_SUFFIXES = {".tif", ".tiff"}
-WRITABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 
 
 @dataclass
@@ -134,15 +146,6 @@ def _from_pil(img: PILImage.Image, *, path: Path | None = None) -> ImageData:
     return _from_array(arr, path=path)
 
 
-def _png_header(path: Path) -> tuple[int, int] | None:
-    """(bit depth, colour type) from a PNG's IHDR chunk, or None when the file is not a PNG."""
-    with open(path, "rb") as fh:
-        head = fh.read(26)
-    if len(head) < 26 or not head.startswith(_PNG_SIGNATURE):
-        return None
-    return head[24], head[25]
-
-
 def _read_png16(path: Path) -> ImageData:
     import png
 
@@ -161,18 +164,23 @@ def _read_tiff(path: Path) -> ImageData:
     return _from_array(arr, path=path)
 
 
-def load_image(source: ImageSource) -> ImageData:
+def load_image(source: ImageSource, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ImageData:
     """Read an image from a path, a PIL image, a NumPy array or an :class:`ImageData`.
+
+    A file's header is read first: an image of more than ``max_pixels`` pixels, or with several frames
+    (animated GIF/PNG/WebP, multi-page TIFF), is refused before any pixel is decoded.
 
     Args:
         source: file path (PNG, JPEG, TIFF, BMP, WebP), PIL image, or array (uint8, uint16, or float in
             [0, 1]; H x W or H x W x C with C = 1, 2 (grey + alpha), 3 or 4 (RGBA)).
+        max_pixels: the largest pixel count accepted (None: no limit).
 
     Returns:
         The image, with alpha split off and the bit depth recorded.
 
     Raises:
-        InputError: the file is missing, unreadable or truncated, or the array has an unusable shape.
+        InputError: the file is missing, unreadable or truncated, too large or animated, or the array has an
+            unusable shape.
 
     Example:
         >>> import numpy as np
@@ -181,8 +189,11 @@ def load_image(source: ImageSource) -> ImageData:
 
     """
     if isinstance(source, ImageData):
+        check_pixels(source.width, source.height, max_pixels)
         return source
     if isinstance(source, np.ndarray):
+        if source.ndim >= 2:
+            check_pixels(source.shape[1], source.shape[0], max_pixels, f"image array {source.shape}")
         return _from_array(source)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -190,20 +201,23 @@ def load_image(source: ImageSource) -> ImageData:
             raise InputError(f"no such file: {path}")
         if path.is_dir():
             raise InputError(f"{path} is a folder; expected an image file")
+        header = read_header(path)
+        check_frames(header.frames, str(path))
+        check_pixels(header.width, header.height, max_pixels, str(path))
         try:
-            if path.suffix.lower() in _TIFF_SUFFIXES:
+            if path.suffix.lower() in TIFF_SUFFIXES:
                 try:
                     return _read_tiff(path)
                 except InputError:
                     raise
                 except Exception:  # noqa: BLE001 - fall back to Pillow for TIFF flavours tifffile rejects
                     pass
-            header = _png_header(path)
-            if header is not None and header[0] == 16:
+            png = png_header(path)
+            if png is not None and png[0] == 16:
                 return _read_png16(path)
             from PIL import Image
 
-            with Image.open(path) as img:
+            with decoding_unbounded(), Image.open(path) as img:
                 img.load()
                 return _from_pil(img, path=path)
         except InputError:
@@ -215,8 +229,23 @@ def load_image(source: ImageSource) -> ImageData:
     except ImportError:  # pragma: no cover
         Image = None  # type: ignore[assignment]
     if Image is not None and isinstance(source, Image.Image):
+        check_frames(int(getattr(source, "n_frames", 1)) if source.format != "MPO" else 1, "the PIL image")
+        check_pixels(source.width, source.height, max_pixels, "the PIL image")
         return _from_pil(source)
     raise InputError(f"cannot read an image from a {_describe(source)}; expected a path, PIL image or array")
+
+
+def load_matching(source: ImageSource, *, height: int, width: int, what: str) -> ImageData:
+    """Read an image that must have ``height * width`` pixels (a mask, a reference): a file of another pixel
+    count is refused from its header, before decoding; the caller checks the exact size after the EXIF
+    orientation.
+    """
+    if isinstance(source, (str, os.PathLike)) and Path(source).is_file():
+        header = read_header(source)
+        check_frames(header.frames, str(source))
+        if header.width * header.height != height * width:
+            raise InputError(f"{what} is {header.width}x{header.height} but the image is {width}x{height}")
+    return load_image(source, max_pixels=None)
 
 
 def load_mask(source: str | os.PathLike | np.ndarray, *, height: int, width: int) -> np.ndarray:
@@ -240,7 +269,7 @@ def load_mask(source: str | os.PathLike | np.ndarray, *, height: int, width: int
     if isinstance(source, np.ndarray) and source.dtype == np.bool_:
         known = source if source.ndim == 2 else source.all(axis=-1)
     else:
-        img = load_image(source)
+        img = load_matching(source, height=height, width=width, what="mask")
         grey = img.pixels.mean(axis=2)
         if img.alpha is not None:
             grey = grey * img.alpha
@@ -272,14 +301,12 @@ def _stack(image: ImageData) -> np.ndarray:
 def _write_file(fh: Any, image: ImageData, suffix: str) -> None:
     data = _to_integer(_stack(image), image.bit_depth)
     planes = data.shape[2]
-    if suffix in _TIFF_SUFFIXES:
+    if suffix in TIFF_SUFFIXES:
         import tifffile
 
         tifffile.imwrite(fh, data if planes > 1 else data[:, :, 0])
         return
     if image.bit_depth == 16:
-        if suffix != ".png":
-            raise InputError(f"16-bit images can be saved as PNG or TIFF, not {suffix}")
         import png
 
         writer = png.Writer(
@@ -290,8 +317,6 @@ def _write_file(fh: Any, image: ImageData, suffix: str) -> None:
         return
     from PIL import Image
 
-    if suffix in (".jpg", ".jpeg") and image.alpha is not None:
-        raise InputError("JPEG cannot hold the image's alpha channel; save as .png instead")
     mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[planes]
     pil = Image.fromarray(data if planes > 1 else data[:, :, 0], mode=mode)
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".webp": "WEBP"}[suffix]
@@ -310,22 +335,14 @@ def save_image(path: str | os.PathLike, image: ImageData | np.ndarray) -> Path:
         The path written.
 
     Raises:
-        InputError: the folder does not exist, or the format cannot hold the image.
+        InputError: the folder does not exist, or the format cannot hold the image (see
+            :func:`check_writable`).
 
     """
-    target = Path(path)
     data = image if isinstance(image, ImageData) else _from_array(np.asarray(image))
-    suffix = target.suffix.lower()
-    if suffix not in WRITABLE_SUFFIXES:
-        raise InputError(
-            f"cannot save {target}: unknown image format {suffix or '(none)'}; "
-            f"expected one of {', '.join(sorted(WRITABLE_SUFFIXES))}"
-        )
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"output folder {folder} does not exist")
+    target = check_writable(path, bit_depth=data.bit_depth, alpha=data.alpha is not None, channels=data.channels)
     buffer = _bytesio.BytesIO()
-    _write_file(buffer, data, suffix)
+    _write_file(buffer, data, target.suffix.lower())
     return write_bytes_atomic(target, buffer.getvalue())
 
 
@@ -372,3 +389,8 @@ def to_tensor(pixels: np.ndarray) -> torch.Tensor:
 def from_tensor(tensor: torch.Tensor) -> np.ndarray:
     """``1 x C x H x W`` tensor to an ``H x W x C`` float32 array."""
     return tensor.detach().float().cpu()[0].permute(1, 2, 0).contiguous().numpy()
+
+
+__all__ = ["DEFAULT_MAX_PIXELS", "WRITABLE_SUFFIXES", "Header", "ImageData", "ImageSource", "check_pixels",
+           "check_writable", "from_tensor", "load_image", "load_mask", "load_matching", "quantize", "read_header",
+           "save_image", "to_tensor", "write_bytes_atomic", "write_text_atomic"]

@@ -152,23 +152,30 @@ def split_and_blend(image: np.ndarray, tile: int, overlap: int, restore: object)
     return blender.result()
 
 
+#: The largest memory budget accepted (1 PB): anything larger is a typing slip.
+MAX_MEMORY = 10**15
+
+
 def parse_memory(text: str | int | float) -> int:
-    """Bytes from ``4GB``, ``512MB``, ``2GiB`` or a number of bytes."""
+    """Bytes from ``4GB``, ``512MB``, ``2GiB`` or a number of bytes: positive and finite, at most 1 PB."""
+    value: float
+    if isinstance(text, bool) or not isinstance(text, (int, float, str)):
+        raise ConfigError(f"memory size {text!r} is not understood; write it like 4GB or 512MB")
     if isinstance(text, (int, float)):
-        return int(text)
-    s = text.strip().upper().replace(" ", "")
-    units = {"TIB": 2**40, "GIB": 2**30, "MIB": 2**20, "KIB": 2**10, "TB": 10**12, "GB": 10**9, "MB": 10**6,
-             "KB": 10**3, "T": 2**40, "G": 2**30, "M": 2**20, "K": 2**10, "B": 1}
-    for unit, mult in units.items():
-        if s.endswith(unit):
-            try:
-                return int(float(s[: -len(unit)]) * mult)
-            except ValueError:
-                break
-    try:
-        return int(float(s))
-    except ValueError:
-        raise ConfigError(f"memory size {text!r} is not understood; write it like 4GB or 512MB") from None
+        value = float(text)
+    else:
+        s = text.strip().upper().replace(" ", "")
+        units = {"TIB": 2**40, "GIB": 2**30, "MIB": 2**20, "KIB": 2**10, "TB": 10**12, "GB": 10**9, "MB": 10**6,
+                 "KB": 10**3, "T": 2**40, "G": 2**30, "M": 2**20, "K": 2**10, "B": 1}
+        unit = next((u for u in units if s.endswith(u)), "")
+        try:
+            value = float(s[: len(s) - len(unit)]) * units.get(unit, 1)
+        except (ValueError, OverflowError):
+            raise ConfigError(f"memory size {text!r} is not understood; write it like 4GB or 512MB") from None
+    if not 1 <= value <= MAX_MEMORY:
+        raise ConfigError(f"memory size {text!r} is out of range; expected a positive, finite size such as 4GB "
+                          "(at most 1PB)")
+    return int(value)
 
 
 def seam_energy_ratio(image: np.ndarray, tile: int, overlap: int) -> float:

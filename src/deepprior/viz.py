@@ -27,6 +27,31 @@ def require_viz() -> None:
     _pyplot()
 
 
+def check_figure_path(path: str | Path, what: str) -> None:
+    """Before a fit: the plotting extra is installed and ``path`` has a suffix matplotlib writes
+    (``.png``, ``.pdf``, ``.svg``, ...); the folder is the caller's to check.
+    """
+    require_viz()
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    known = sorted(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes())
+    if Path(path).suffix.lower() not in known:
+        raise ConfigError(f"{what} {path}: unknown figure format {Path(path).suffix or '(none)'}; expected one of "
+                          f"{', '.join(known)}")
+
+
+def check_animation_path(path: str | Path) -> None:
+    """Before a fit: ``path`` is a ``.gif``, or an ``.mp4`` with imageio and imageio-ffmpeg installed."""
+    import importlib.util
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".gif", ".mp4"):
+        raise ConfigError(f"animation {path}: expected a .gif or .mp4 file")
+    if suffix == ".mp4" and not all(importlib.util.find_spec(m) for m in ("imageio", "imageio_ffmpeg")):
+        raise ConfigError("mp4 animations need imageio and imageio-ffmpeg: pip install imageio imageio-ffmpeg, "
+                          "or use .gif")
+
+
 def _save(fig: Any, path: str | Path) -> Path:
     import io as _io
 

@@ -15,6 +15,7 @@ from .common import (
     DEVICES,
     PRECISIONS,
     F,
+    FiniteFloatRange,
     LazyGroup,
     click_option,
     handle_errors,
@@ -30,7 +31,8 @@ def bench() -> None:
 
 
 @bench.command("speed")
-@click.option("--size", type=click.IntRange(min=16), default=512, show_default=True, help="Image side in pixels.")
+@click.option("--size", type=click.IntRange(min=16, max=16384), default=512, show_default=True,
+              help="Image side in pixels.")
 @click.option("--warmup", type=click.IntRange(min=0), default=2, show_default=True)
 @click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--rounds", type=click.IntRange(min=1), default=1, show_default=True,
@@ -71,7 +73,7 @@ def _table_options() -> list[Callable[[F], F]]:
                      help="As for the restoration commands."),
         click.option("--net", type=click.Choice(net_names()), default=None, help="Network from `deepprior nets`."),
         click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None, help="Iteration cap."),
-        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+        click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), default=None,
                      help="Adam's learning rate (default: the preset's)."),
         click.option("--stop", type=click.Choice(stop_names()), default="none", show_default=True),
         click.option("--crop", type=click.IntRange(min=8), default=None,

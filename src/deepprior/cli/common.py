@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -24,6 +25,16 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 DEVICES = ["auto", "cpu", "cuda", "mps"]
 PRECISIONS = ["auto", "fp32", "bf16", "fp16"]
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses ``inf`` and ``nan`` (click's accepts both)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 class Interrupted(Exception):
@@ -127,7 +138,7 @@ def click_option(option: Any) -> Callable[[F], F]:
     elif option.kind == "text":
         kind = str
     else:
-        ranged = click.IntRange if option.kind == "int" else click.FloatRange
+        ranged = click.IntRange if option.kind == "int" else FiniteFloatRange
         kind = ranged(min=option.low, max=option.high, min_open=option.low_open, max_open=option.high_open)
     return click.option(flag, option.name, type=kind, default=option.default, required=option.required,
                         metavar=option.metavar, show_default=option.default is not None, help=option.help)
@@ -150,26 +161,31 @@ def _comma_list(option: Any, value: str | None) -> tuple[Any, ...] | None:
 
 def common_options(fn: F) -> F:
     """The options every restoration command shares: one to one with :class:`deepprior.restore.Settings`
-    (``--iters`` is ``num_iter``), plus ``--report`` and ``--overwrite``, which concern the files.
+    (``--iters`` is ``num_iter``, ``-o`` is ``output``), plus ``--report`` and ``--overwrite``, which concern
+    the files. Ranges beyond click's own are checked by :func:`deepprior.restore.checks.check_settings`.
     """
+    from ..io import DEFAULT_MAX_PIXELS
+    from ..restore.checks import MAX_ITERATIONS, MAX_TILE
+
     options = [
         click.option("--preset", type=click.Choice(preset_names()), default=None,
                      help="Named settings; default: fast on a CPU, paper on a GPU. See the table below."),
         click.option("--net", type=click.Choice(net_names()), default=None,
                      help="Network from `deepprior nets` (default: the preset's)."),
-        click.option("--iters", "num_iter", type=click.IntRange(min=0), default=None,
+        click.option("--iters", "num_iter", type=click.IntRange(min=1, max=MAX_ITERATIONS), default=None,
                      help="Iteration cap (default: the preset's)."),
-        click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None,
+        click.option("--lr", type=FiniteFloatRange(min=0, min_open=True), default=None,
                      help="Adam learning rate (default: the preset's)."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                     help="Seeds the weights, the input and its perturbations."),
+                     help="Seeds the weights, the input and its perturbations (0 to 2**63 - 1)."),
         click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True),
         click.option("--precision", type=click.Choice(PRECISIONS), default="auto",
                      show_default=True, help="auto: the preset's (fast: bf16 where the hardware has it)."),
-        click.option("--threads", type=click.IntRange(min=1), default=None, help="PyTorch CPU threads."),
+        click.option("--threads", type=click.IntRange(min=1), default=None,
+                     help="PyTorch CPU threads (at most the cores available to the process)."),
         click.option("--stop", type=click.Choice(stop_names()), default="auto", show_default=True,
                      help="Stopping rule (auto: the task's measured best, see the README); --iters is the cap."),
-        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+        click.option("--time-limit", type=FiniteFloatRange(min=0, min_open=True), default=None,
                      help="Seconds after which the fit stops and saves its current image."),
         click.option("--reference", type=click.Path(dir_okay=True, path_type=Path), default=None,
                      help="Clean image (or folder of them, matched by name) to report PSNR and SSIM."),
@@ -180,22 +196,25 @@ def common_options(fn: F) -> F:
         click.option("--snapshot-dir", type=click.Path(path_type=Path), default=None,
                      help="Folder for snapshots [default: OUTPUT-stem_snapshots/]."),
         click.option("--curves", type=click.Path(path_type=Path), default=None,
-                     help="Write loss and PSNR curves (PNG; needs deepprior[viz])."),
+                     help="Write loss and PSNR curves (.png, .pdf, .svg, ...; needs deepprior[viz])."),
         click.option("--animation", type=click.Path(path_type=Path), default=None,
                      help="Write the fit as an animation (.gif; .mp4 with imageio-ffmpeg), from --snapshots "
                           "or about 50 evenly spaced iterations."),
         click.option("--compare", type=click.Path(path_type=Path), default=None,
-                     help="Write corrupted | restored | reference | difference (PNG; needs deepprior[viz])."),
-        click.option("--tile", type=click.IntRange(min=8), default=None,
+                     help="Write corrupted | restored | reference | difference (.png, .pdf, .svg, ...; needs "
+                          "deepprior[viz])."),
+        click.option("--tile", type=click.IntRange(min=8, max=MAX_TILE), default=None,
                      help="Restore in tiles of this size (output pixels) [default: only when the image would "
                           "not fit --max-memory]."),
-        click.option("--overlap", type=click.IntRange(min=0), default=16, show_default=True,
+        click.option("--overlap", type=click.IntRange(min=0, max=MAX_TILE), default=16, show_default=True,
                      help="Pixels each tile reaches into its neighbours (cross-faded over twice that)."),
         click.option("--max-memory", default=None, metavar="SIZE",
                      help="Memory budget, e.g. 4GB [default: half the machine's memory]."),
         click.option("--work-dir", type=click.Path(path_type=Path), default=None,
-                     help="Save each finished tile here as it completes (for --resume)."),
+                     help="Save each finished tile here as it completes (for --resume); only with tiling."),
         click.option("--resume", is_flag=True, help="Continue a tiled job from --work-dir."),
+        click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
+                     help="Refuse larger images (read from the header, before decoding)."),
         click.option("--overwrite", is_flag=True, help="Allow the output to replace the input file."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
     ]
@@ -251,6 +270,24 @@ def _reference_for(reference: Path | None, image: Path, batch: bool) -> Path | N
     return reference
 
 
+def _preflight(files: list[Path], outs: list[Path], max_pixels: int | None) -> dict[Path, str]:
+    """Each file's problem found from its header and its output path alone, before any fit: unreadable,
+    over the pixel limit, several frames, an output folder or format that cannot take it.
+    """
+    from .. import io
+
+    bad: dict[Path, str] = {}
+    for f, out in zip(files, outs, strict=True):
+        try:
+            header = io.read_header(f)
+            io.check_frames(header.frames, str(f))
+            io.check_pixels(header.width, header.height, max_pixels, str(f))
+            io.check_writable(out, bit_depth=header.bit_depth or 8)  # alpha: once the task has read the image
+        except DeepPriorError as exc:
+            bad[f] = str(exc)
+    return bad
+
+
 def _run_many(
     task: str,
     run: Callable[..., Any],
@@ -259,6 +296,14 @@ def _run_many(
     opts: dict[str, Any],
     extra: dict[str, Any],
 ) -> None:
+    """Restore each input file: every setting and every file checked before the first fit.
+
+    A single input stops at its first error. A batch (several inputs, or a folder) reports each bad file on
+    one line and skips it, restores the rest, and ends with a summary and exit code 1 if any file failed.
+    """
+    from ..restore.checks import check_settings
+    from ..restore.problem import merged
+
     files, batch = _expand_inputs(inputs)
     outs = _outputs(files, output, batch, opts.pop("overwrite"))
     reference = opts.pop("reference")
@@ -268,11 +313,24 @@ def _run_many(
     work_root = opts.get("work_dir")
     if report_path is not None and not (report_path.parent.is_dir() or not str(report_path.parent)):
         raise click.ClickException(f"report folder {report_path.parent} does not exist")
+    if report_path is not None and report_path.is_dir():
+        raise click.ClickException(f"report {report_path} is a folder; expected a file name")
+    check_settings(merged(None, {**opts, "reference": reference, "snapshot_dir": snapshot_dir, **figures}))
+    bad = _preflight(files, outs, opts.get("max_pixels"))
+    if bad and not batch:
+        raise click.ClickException(bad[files[0]])
+    for f, message in bad.items():
+        click.echo(f"skipped {f}: {message}", err=True)
+    if batch and snapshot_dir is not None and opts.get("snapshots"):
+        Path(snapshot_dir).mkdir(exist_ok=True)  # its parent was checked; each file gets a folder inside
     from .. import io
 
     reports = []
+    failed = list(bad)
     with interrupts() as seen:
         for f, out in zip(files, outs, strict=False):
+            if f in bad:
+                continue
             snap_dir = snapshot_dir
             if opts.get("snapshots") and snap_dir is None:
                 snap_dir = out.parent / f"{out.stem}_snapshots"
@@ -282,10 +340,18 @@ def _run_many(
                 opts = {**opts, "work_dir": Path(work_root) / out.stem}
             per_file = {k: (None if v is None else (v.parent / f"{v.stem}_{out.stem}{v.suffix}" if batch else v))
                         for k, v in figures.items()}
-            result = run(
-                f, reference=_reference_for(reference, f, batch), snapshot_dir=snap_dir, **opts, **extra,
-                **per_file,
-            )
+            try:
+                result = run(
+                    f, reference=_reference_for(reference, f, batch), snapshot_dir=snap_dir, output=out, **opts,
+                    **extra, **per_file,
+                )
+            except (DeepPriorError, OSError, click.ClickException) as exc:
+                if not batch:
+                    raise
+                message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+                click.echo(f"skipped {f}: {message}", err=True)
+                failed.append(f)
+                continue
             result.save(out)
             rep = result.report()
             rep["input"], rep["output"] = str(f), str(out)
@@ -301,6 +367,10 @@ def _run_many(
                     f"interrupted at iteration {result.fit.iterations}: saved the current averaged image to {out}"
                     f"{where}", code
                 )
+    if failed:
+        names = ", ".join(str(f) for f in failed[:5]) + (", ..." if len(failed) > 5 else "")
+        raise click.ClickException(f"restored {len(files) - len(failed)} of {len(files)} files; "
+                                   f"{len(failed)} failed ({names})")
 
 
 def _summary(result: Any, out: Path) -> str:

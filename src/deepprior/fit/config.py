@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -59,8 +60,8 @@ class FitConfig:
     def __post_init__(self) -> None:
         if isinstance(self.num_iter, bool) or not isinstance(self.num_iter, int) or self.num_iter < 0:
             raise ConfigError(f"iterations {self.num_iter!r} is invalid; expected a whole number >= 0")
-        if not self.lr > 0:
-            raise ConfigError(f"learning rate {self.lr} must be positive")
+        if not 0 < self.lr < math.inf:
+            raise ConfigError(f"learning rate {self.lr} must be positive and finite")
         if self.input_depth < 1:
             raise ConfigError(f"input depth {self.input_depth} must be at least 1")
         if self.input_type not in INPUT_TYPES:
@@ -79,8 +80,8 @@ class FitConfig:
             raise ConfigError(f"log interval {self.log_every} must be at least 1")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"unknown precision {self.precision!r}; expected one of {', '.join(PRECISIONS)}")
-        if self.time_limit is not None and self.time_limit <= 0:
-            raise ConfigError(f"time limit {self.time_limit} must be positive")
+        if self.time_limit is not None and not 0 < self.time_limit < math.inf:
+            raise ConfigError(f"time limit {self.time_limit} must be positive and finite")
 
     def updated(self, **changes: Any) -> FitConfig:
         """A copy with some fields changed; None values leave a field as it is."""

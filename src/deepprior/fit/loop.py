@@ -23,6 +23,7 @@ from ..physics.base import ForwardOperator
 from .config import FitConfig
 from .inputs import make_input
 from .losses import MSE, DataTerm
+from .seeding import generator_seed
 from .stopping import NoStop, StopRule
 
 
@@ -186,8 +187,8 @@ class Fitter:
         self.callbacks = list(callbacks)
         self.reference = None if reference is None else reference.to(self.device, torch.float32)
         self.seed = seed
-        self.generator = torch.Generator(device=self.device).manual_seed(seed)
-        cpu_gen = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator(device=self.device).manual_seed(generator_seed(seed))
+        cpu_gen = torch.Generator().manual_seed(generator_seed(seed))
         self._region = region
         if config.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]

@@ -20,7 +20,7 @@ from typing_extensions import TypedDict
 
 from ..fit.loop import Callback
 from ..fit.losses import DataTerm
-from ..io import ImageData, ImageSource
+from ..io import DEFAULT_MAX_PIXELS, ImageData, ImageSource
 from ..physics.base import ForwardOperator
 from ..presets import PresetRow, TaskInfo
 
@@ -108,8 +108,14 @@ class Settings(TypedDict, total=False):
         tile: restore in tiles of this core size (output pixels) [only when over ``max_memory``].
         overlap: pixels each tile reaches into its neighbours, cross-faded over twice that [16].
         max_memory: memory budget such as ``4GB`` [half the machine's memory].
-        work_dir: save each finished tile here as it completes [none].
+        work_dir: save each finished tile here as it completes; only with tiling [none].
         resume: reuse the finished tiles in ``work_dir`` [False].
+        max_pixels: refuse images of more pixels, read from the file's header before decoding (None: no
+            limit) [100,000,000].
+        output: the file the image is for (CLI ``-o``): its folder and format are checked against the
+            image's depth and alpha before the fit; :meth:`Restoration.save` writes there by default [none].
+
+    Every value is checked before the fit (:mod:`deepprior.restore.checks`, ranges in the README's "Limits").
 
     """
 
@@ -136,11 +142,13 @@ class Settings(TypedDict, total=False):
     max_memory: str | int | None
     work_dir: str | Path | None
     resume: bool
+    max_pixels: int | None
+    output: str | Path | None
 
 
 #: The settings' defaults where they are not None.
 DEFAULTS: dict[str, Any] = {"seed": 0, "device": "auto", "precision": "auto", "stop": "auto", "quiet": True,
-                            "callbacks": (), "overlap": 16, "resume": False}
+                            "callbacks": (), "overlap": 16, "resume": False, "max_pixels": DEFAULT_MAX_PIXELS}
 
 #: The settings that concern tiling (refused by tasks that cannot be tiled).
 TILING_KEYS = ("tile", "overlap", "max_memory", "work_dir", "resume")

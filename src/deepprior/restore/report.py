@@ -30,6 +30,7 @@ class Restoration:
         ssim: SSIM likewise, or None.
         input_psnr: PSNR of the corrupted input against the reference (denoising and inpainting), or None.
         config: every resolved setting.
+        output: the ``output`` setting: where :meth:`save` writes when given no path (checked before the fit).
 
     """
 
@@ -46,6 +47,7 @@ class Restoration:
     ssim: float | None = None
     input_psnr: float | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    output: Path | None = None
 
     def report(self) -> dict[str, Any]:
         """The report (``--report``): see the README for the schema."""
@@ -70,6 +72,9 @@ class Restoration:
             "history": self.fit.history,
         }
 
-    def save(self, path: str | Path) -> Path:
-        """Write the image atomically."""
-        return io.save_image(path, self.image)
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the image atomically, to ``path`` or else to the ``output`` setting."""
+        target = path if path is not None else self.output
+        if target is None:
+            raise TypeError("save() needs a path (no output= setting was given)")
+        return io.save_image(target, self.image)

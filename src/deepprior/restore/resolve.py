@@ -18,6 +18,7 @@ from ..fit.stopping import check_stop_name
 from ..nets import NetEntry, get_entry
 from ..nets.common import NetConfig
 from ..presets import resolve_preset
+from .checks import check_seed
 from .problem import Problem
 
 
@@ -55,13 +56,6 @@ class Resolved:
     net_input: torch.Tensor | None = None
 
 
-def check_seed(seed: Any) -> int:
-    """The seed, or a :class:`ConfigError` naming it."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"seed {seed!r} is invalid; expected a whole number >= 0")
-    return seed
-
-
 def auto_stop(requested: str, problem: Problem, entry: NetEntry) -> str:
     """What ``--stop auto`` means: the network's own rule where it has one (the Deep Decoder keeps the
     output of lowest loss), else the problem's (chosen by its task from the measurements).
@@ -78,7 +72,7 @@ def resolve(problem: Problem, s: dict[str, Any]) -> Resolved:
     seed = check_seed(s["seed"])
     check_stop_name(s["stop"])  # an unknown rule fails before any work
     torch_device = resolve_device(s["device"])
-    preset_name = s["preset"] or ("fast" if torch_device.type == "cpu" else "paper")
+    preset_name = s["preset"] if s["preset"] is not None else ("fast" if torch_device.type == "cpu" else "paper")
     chosen = resolve_preset(preset_name, problem.info, problem.presets)
     net_name = s["net"] if s["net"] is not None else chosen.net
     entry = get_entry(net_name)

@@ -17,6 +17,7 @@ import torch
 from .. import io
 from ..errors import ConfigError, InputError
 from ..fit.loop import Callback, FitResult, Fitter
+from ..fit.seeding import generator_seed
 from ..fit.stopping import StopRule, make_stop_rule
 from ..io import ImageData
 from ..metrics import psnr as psnr_metric
@@ -24,6 +25,7 @@ from ..metrics import ssim as ssim_metric
 from ..nets.common import NetConfig
 from ..physics.base import ForwardOperator
 from .callbacks import FrameRecorder, ProgressBar, RunEstimate, Snapshots, default_frames, snapshot_list
+from .checks import check_outputs, check_settings
 from .problem import DEFAULTS, TILING_KEYS, Problem, Settings, merged
 from .report import Restoration
 from .resolve import Resolved, resolve, scales_for
@@ -78,7 +80,7 @@ def fit_problem(
 ) -> tuple[FitResult, Prepared, StopRule]:
     """Fit one (untiled) problem: build the network and the rule, pad, run the loop."""
     prep = prepare(problem, rs.net_config, rs.net_input)
-    torch.manual_seed(seed)
+    torch.manual_seed(generator_seed(seed))
     network = rs.entry.builder(rs.fit.input_depth, problem.image.channels, prep.net_config)
     rule = make_stop_rule(rs.stop, sigma=problem.info.sigma, num_iter=rs.fit.num_iter)
     fitter = Fitter(
@@ -92,7 +94,7 @@ def fit_problem(
 def _load_reference(reference: Any, shape: tuple[int, int], channels: int) -> np.ndarray | None:
     if reference is None:
         return None
-    ref = io.load_image(reference)
+    ref = io.load_matching(reference, height=shape[0], width=shape[1], what="reference")
     if (ref.height, ref.width) != shape:
         raise InputError(f"reference is {ref.size_text} but the restored image is {shape[1]}x{shape[0]}")
     px = ref.pixels
@@ -110,37 +112,28 @@ def _tile_size(problem: Problem, rs: Resolved, s: dict[str, Any]) -> int | None:
     return auto_tile(h, w, rs.net_config, s["max_memory"])
 
 
-def _check_figures(s: dict[str, Any]) -> None:
-    if s["curves"] is not None or s["compare"] is not None:
-        from ..viz import require_viz
-
-        require_viz()  # fail before the fit, not after it
-    if s["animation"] is not None and Path(s["animation"]).suffix.lower() not in (".gif", ".mp4"):
-        raise ConfigError(f"animation {s['animation']}: expected a .gif or .mp4 file")
-
-
 def restore(problem: Problem, settings: Settings | None = None, **options: Any) -> Restoration:
     """Restore ``problem`` with the shared settings (a :class:`Settings` and/or its keys as keywords).
 
-    Every setting is checked before the fit starts. Tiling happens when ``tile`` is given or the image
-    would not fit ``max_memory``; tile ``i`` is fitted with seed ``seed + i``.
+    Every setting is checked before the fit starts (:mod:`deepprior.restore.checks`), the output's format
+    against the image when ``output`` is given. Tiling happens when ``tile`` is given or the image would not
+    fit ``max_memory``; tile ``i`` is fitted with seed ``seed + i``.
     """
     s = merged(settings, options)
+    check_settings(s)
     if not problem.tileable:
         given = [k for k in TILING_KEYS if s[k] != DEFAULTS.get(k)]
         if given:
             raise ConfigError(f"--{given[0].replace('_', '-')} is not available for {problem.task}")
     rs = resolve(problem, s)
-    if s["resume"] and s["work_dir"] is None:
-        raise ConfigError("--resume needs --work-dir")
     ref_px = _load_reference(s["reference"], problem.output_shape, problem.image.channels)
     ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
-    _check_figures(s)
     snap_iters = snapshot_list(s["snapshots"])
     tile = _tile_size(problem, rs, s)
     if tile is not None and (rs.net_input is not None or not problem.tileable):
         raise ConfigError(f"{problem.task} cannot be tiled (its network input is a whole image); "
                           "give a smaller image or a larger --max-memory")
+    check_outputs(s, problem, num_iter=rs.fit.num_iter, tiled=tile is not None)
 
     def finish(t: torch.Tensor) -> ImageData:
         pixels = io.quantize(io.from_tensor(t), problem.image.bit_depth)
@@ -213,7 +206,7 @@ def _finish(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult
     return Restoration(
         image=restored, fit=result, task=problem.task, preset=rs.preset, net=rs.net, device=str(rs.device),
         precision=rs.precision, threads=rs.threads, seed=rs.seed, psnr=psnr_value, ssim=ssim_value,
-        input_psnr=input_psnr, config=config,
+        input_psnr=input_psnr, config=config, output=None if s["output"] is None else Path(s["output"]),
     )
 
 

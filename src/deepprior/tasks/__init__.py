@@ -12,11 +12,13 @@ import torch
 
 from .. import io
 from ..errors import ConfigError, InputError
+from ..fit.seeding import generator_seed
 from ..io import ImageData, ImageSource
 from ..presets import PRESET_HEAD, PRESET_NAMES, Preset, TaskInfo, preset_line
 from ..presets import resolve_preset as _resolve_row
 from ..restore import Restoration, Settings, restore
-from ..restore.resolve import check_seed
+from ..restore.checks import check_seed, check_settings
+from ..restore.problem import merged
 from . import deblur, denoise, flash, inpaint, jpeg, superres
 from .base import Option, Registry, Stage, Table, Task, option_values, stem_of
 
@@ -33,10 +35,15 @@ def check_size(img: ImageData, what: str = "image", min_side: int = 8) -> None:
 
 def run_task(name: str, images: Sequence[ImageSource], options: Mapping[str, Any],
              settings: Settings | None = None, **common: Any) -> Restoration:
-    """Read the images, build the task's problem and restore it (what every API function does)."""
+    """Read the images, build the task's problem and restore it (what every API function does).
+
+    The settings are checked first, then each image's header (``max_pixels``, one frame), then the rest.
+    """
     task = TASKS.get_task(name)
     values = option_values(task.options, options)
-    loaded = [io.load_image(source) for source in images]
+    s = merged(settings, common)
+    check_settings(s)
+    loaded = [io.load_image(source, max_pixels=s["max_pixels"]) for source in images]
     check_size(loaded[-1], task.target, task.min_side)
     problem = task.build(*loaded, **values)
     problem.stem = stem_of(images[-1])
@@ -89,10 +96,11 @@ def degrade_image(image: ImageSource, *, seed: int = 0, **options: Any) -> tuple
     unknown = sorted(set(options) - names)
     if unknown:
         raise TypeError(f"unexpected option {unknown[0]!r}; degrade takes {', '.join(sorted(names))} and seed")
-    img = io.load_image(image)
+    option_values(stage_options(), {k: v for k, v in options.items() if v is not None})  # ranges
     check_seed(seed)
+    img = io.load_image(image)
     x, alpha, mask = io.to_tensor(img.pixels), img.alpha, None
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(generator_seed(seed))
     parts: list[str] = []
     for stage in stages():
         x, alpha, text, kept = stage.apply(x, alpha, options, gen)

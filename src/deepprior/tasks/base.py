@@ -7,6 +7,7 @@ choices from :data:`TASKS`, the API its functions, ``--stop auto`` the rule (the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,10 +159,30 @@ def stem_of(source: object) -> str:
     return "image"
 
 
+def check_value(option: Option, value: Any) -> None:
+    """A number option's value: finite and within ``low`` / ``high`` (the CLI's ranges, for the API too)."""
+    if value is None or option.kind not in ("float", "int"):
+        return
+    whole = option.kind == "int"
+    kinds = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
+        raise ConfigError(f"{option.flag} {value!r} is invalid; expected a finite {'whole ' if whole else ''}number")
+    low_ok = option.low is None or (value > option.low if option.low_open else value >= option.low)
+    high_ok = option.high is None or (value < option.high if option.high_open else value <= option.high)
+    if not (low_ok and high_ok):
+        low = "" if option.low is None else f"{option.low:g} {'<' if option.low_open else '<='} "
+        high = "" if option.high is None else f" {'<' if option.high_open else '<='} {option.high:g}"
+        raise ConfigError(f"{option.flag} {value!r} is out of range; expected {low}x{high}")
+
+
 def option_values(options: Sequence[Option], given: Mapping[str, Any]) -> dict[str, Any]:
-    """The options' values: ``given`` where present, the defaults elsewhere; unknown names are an error."""
+    """The options' values: ``given`` where present, the defaults elsewhere; unknown names and numbers out of
+    range are an error.
+    """
     names = {o.name for o in options}
     unknown = sorted(set(given) - names)
     if unknown:
         raise ConfigError(f"unknown option {unknown[0]!r}; expected one of {', '.join(sorted(names))}")
+    for o in options:
+        check_value(o, given.get(o.name))
     return {o.name: given.get(o.name, o.default) for o in options}

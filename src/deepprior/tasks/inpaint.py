@@ -109,6 +109,8 @@ def build(image: ImageData, *, mask: Any = None, keep_known: bool = True) -> Pro
         known = io.load_mask(mask, height=image.height, width=image.width)
     if not known.any():
         raise InputError("the mask marks no pixel as known: nothing to fit")
+    if known.all():
+        raise InputError("the mask marks every pixel as known: nothing to fill (white = known, black = missing)")
     m = torch.from_numpy(known.astype(np.float32))[None, None]
     y = io.to_tensor(image.pixels) * m
     return Problem("inpaint", image, Mask(m), y, TaskInfo("inpaint"), PRESETS,

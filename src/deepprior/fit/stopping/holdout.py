@@ -12,6 +12,7 @@ import torch
 
 from ...errors import ConfigError
 from ..protocols import FitView, StepView
+from ..seeding import generator_seed
 from .base import StopRule, with_overrides
 
 
@@ -154,7 +155,7 @@ class HoldOut(StopRule):
         base = fitter.weights if fitter.weights is not None else torch.ones_like(y)
         base = base.expand_as(y)
         # Held-out pixels are drawn among the measured ones, from a stream of their own (HoldOutConfig.stream).
-        g = torch.Generator().manual_seed(self.config.stream + self.seed)
+        g = torch.Generator().manual_seed((self.config.stream + generator_seed(self.seed)) % 2**64)
         measured = (base.amax(dim=1)[0] > 0).flatten().nonzero().flatten().cpu()
         count = round(self.fraction * len(measured))
         chosen = measured[torch.randperm(len(measured), generator=g)[:count]]
