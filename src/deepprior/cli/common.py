@@ -291,7 +291,8 @@ def _run_many(
             rep["input"], rep["output"] = str(f), str(out)
             reports.append(rep)
             if report_path is not None:
-                io.write_text_atomic(report_path, json.dumps(reports if batch else rep, indent=2) + "\n")
+                text = json.dumps(reports if batch else rep, indent=2, allow_nan=False)  # strict JSON: no NaN
+                io.write_text_atomic(report_path, text + "\n")
             if not opts.get("quiet"):
                 click.echo(_summary(result, out), err=False)
             if result.fit.stop_reason == "interrupted":
