@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -170,3 +172,33 @@ def test_run_estimate_announces_long_runs_only():
            callbacks=[long_run, short_run]).run()
     assert len(said) == 1 and "up to 10000000 iterations" in said[0] and "--time-limit" in said[0]
     assert short_run.message is None
+
+
+def test_float_arrays_on_another_scale_are_refused_naming_range_and_remedy(tmp_path, odd_rgb):
+    import tifffile
+
+    cases = [(odd_rgb.astype(np.float64), r"span \d+\.\.\d+; expected \[0, 1\]: .*\(image / 255\) or pass it as uint8"),
+             (odd_rgb.astype(np.float32) * 257, r"divide it by 65535 or pass it as uint16"),
+             (odd_rgb / 255.0 - 3, r"span -2\.\d+\.\.-2\.\d+; expected \[0, 1\]: scale it into \[0, 1\] first")]
+    for array, message in cases:
+        with pytest.raises(InputError, match=message):
+            deepprior.denoise(array, num_iter=1)
+    tifffile.imwrite(tmp_path / "f.tif", odd_rgb.astype(np.float32), photometric="rgb")
+    with pytest.raises(InputError, match=r"f\.tif\); expected \[0, 1\]"):
+        io.load_image(tmp_path / "f.tif")
+
+
+def test_float_noise_slightly_outside_0_1_is_clipped_with_a_warning(odd_rgb, rng):
+    noisy = odd_rgb / 255.0 + rng.normal(0, 0.2, odd_rgb.shape)  # sigma 51: leaves [0, 1], stays within [-1, 2]
+    with pytest.warns(UserWarning, match=r"float image values span -0\.\d+\.\.1\.\d+; expected \[0, 1\]: clipped"):
+        img = io.load_image(noisy)
+    np.testing.assert_array_equal(img.pixels, np.clip(noisy, 0, 1).astype(np.float32))
+    with pytest.warns(UserWarning, match="clipped"):
+        assert deepprior.denoise(noisy, num_iter=1).image.pixels.shape == odd_rgb.shape
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert io.load_image(odd_rgb / 255.0).bit_depth == 8  # on [0, 1]: no warning
+        for array, depth in [(odd_rgb, 8), (odd_rgb.astype(np.uint16) * 257, 16), (odd_rgb.astype(np.int32), 8),
+                             (odd_rgb.astype(np.int64) * 200, 16)]:
+            img = io.load_image(array)
+            assert img.bit_depth == depth and 0 <= img.pixels.min() and img.pixels.max() <= 1

@@ -48,7 +48,7 @@ def run_demo(
                      animation=out_dir / "fit.gif", curves=curves, compare=compare)
     result.save(out_dir / "restored.png")
     report = result.report()
-    io.write_text_atomic(out_dir / "report.json", json.dumps(report, indent=2) + "\n")
+    io.write_text_atomic(out_dir / "report.json", json.dumps(report, indent=2, allow_nan=False) + "\n")
     echo(
         f"PSNR before {result.input_psnr:.2f} dB, after {result.psnr:.2f} dB "
         f"(SSIM {result.ssim:.4f}); {result.fit.iterations} iterations in {result.fit.seconds:.0f} s "

@@ -92,6 +92,8 @@ def _from_array(array: np.ndarray, *, path: Path | None = None) -> ImageData:
         a = a[:, :, None]
     if a.ndim != 3 or a.shape[2] not in (1, 2, 3, 4):
         raise InputError(f"image array has shape {a.shape}; expected H x W, or H x W x C with C in 1..4")
+    if a.size == 0:
+        raise InputError(f"image array has shape {a.shape}: no pixels")
     if a.dtype == np.bool_:
         a = a.astype(np.uint8) * 255
     if a.dtype == np.uint8:
@@ -107,7 +109,7 @@ def _from_array(array: np.ndarray, *, path: Path | None = None) -> ImageData:
     elif np.issubdtype(a.dtype, np.floating):
         if not np.isfinite(a).all():
             raise InputError("image array holds NaN or infinite values")
-        depth, values = 8, np.clip(a.astype(np.float32), 0.0, 1.0)
+        depth, values = 8, _float_values(a.astype(np.float32), path)
     else:
         raise InputError(f"image array has dtype {a.dtype}; expected uint8, uint16 or float")
     alpha = None
@@ -115,6 +117,33 @@ def _from_array(array: np.ndarray, *, path: Path | None = None) -> ImageData:
         alpha = np.ascontiguousarray(values[:, :, -1])
         values = values[:, :, :-1]
     return ImageData(pixels=np.ascontiguousarray(values), alpha=alpha, bit_depth=depth, path=path)
+
+
+#: Float pixels within this range but outside [0, 1] are clipped with a warning (noise on a float image may
+#: leave [0, 1] by a few sigma); beyond it the array is refused: it is on another scale (0-255, 0-65535, ...).
+FLOAT_TOLERATED = (-1.0, 2.0)
+
+
+def _float_values(a: np.ndarray, path: Path | None) -> np.ndarray:
+    """Float pixels on [0, 1]: kept; within :data:`FLOAT_TOLERATED`: clipped with a warning; else refused."""
+    lo, hi = float(a.min()), float(a.max())
+    if lo >= 0.0 and hi <= 1.0:
+        return a
+    where = f" ({path})" if path is not None else ""
+    span = f"float image values span {lo:.4g}..{hi:.4g}{where}; expected [0, 1]"
+    if lo >= 0 and hi <= 255:
+        hint = "for an image on 0..255, divide it by 255 (image / 255) or pass it as uint8"
+    elif lo >= 0 and hi <= 65535:
+        hint = "for an image on 0..65535, divide it by 65535 or pass it as uint16"
+    else:
+        hint = "scale it into [0, 1] first"
+    if not (FLOAT_TOLERATED[0] <= lo and hi <= FLOAT_TOLERATED[1]):
+        raise InputError(f"{span}: {hint}")
+    outside = int(np.count_nonzero((a < 0) | (a > 1)))
+    import warnings
+
+    warnings.warn(f"{span}: clipped {outside} values ({outside / a.size:.2%}) to [0, 1]", UserWarning, stacklevel=4)
+    return np.clip(a, 0.0, 1.0)
 
 
 def _from_pil(img: PILImage.Image, *, path: Path | None = None) -> ImageData:
@@ -171,8 +200,11 @@ def load_image(source: ImageSource, *, max_pixels: int | None = DEFAULT_MAX_PIXE
     (animated GIF/PNG/WebP, multi-page TIFF), is refused before any pixel is decoded.
 
     Args:
-        source: file path (PNG, JPEG, TIFF, BMP, WebP), PIL image, or array (uint8, uint16, or float in
-            [0, 1]; H x W or H x W x C with C = 1, 2 (grey + alpha), 3 or 4 (RGBA)).
+        source: file path (PNG, JPEG, TIFF, BMP, WebP), PIL image, or array (uint8, uint16, other integers
+            in 0..65535, or float in [0, 1]; H x W or H x W x C with C = 1, 2 (grey + alpha), 3 or 4 (RGBA)).
+            Float values outside [0, 1] but within [-1, 2] (noise on a float image) are clipped with a
+            ``UserWarning`` naming their range; beyond that the array is refused: divide a 0..255 float image
+            by 255 (or pass it as uint8).
         max_pixels: the largest pixel count accepted (None: no limit).
 
     Returns:
@@ -180,7 +212,7 @@ def load_image(source: ImageSource, *, max_pixels: int | None = DEFAULT_MAX_PIXE
 
     Raises:
         InputError: the file is missing, unreadable or truncated, too large or animated, or the array has an
-            unusable shape.
+            unusable shape, NaN or infinite values, or float values outside [-1, 2].
 
     Example:
         >>> import numpy as np

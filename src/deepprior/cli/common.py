@@ -357,16 +357,13 @@ def _run_many(
             rep["input"], rep["output"] = str(f), str(out)
             reports.append(rep)
             if report_path is not None:
-                io.write_text_atomic(report_path, json.dumps(reports if batch else rep, indent=2) + "\n")
+                text = json.dumps(reports if batch else rep, indent=2, allow_nan=False)  # strict JSON: no NaN
+                io.write_text_atomic(report_path, text + "\n")
             if not opts.get("quiet"):
                 click.echo(_summary(result, out), err=False)
             if result.fit.stop_reason == "interrupted":
                 code = 143 if seen["signal"] == signal.SIGTERM else 130
-                where = f" and the report to {report_path}" if report_path else ""
-                raise Interrupted(
-                    f"interrupted at iteration {result.fit.iterations}: saved the current averaged image to {out}"
-                    f"{where}", code
-                )
+                raise Interrupted(_interrupted_text(result, out, report_path, opts.get("work_dir")), code)
     if failed:
         names = ", ".join(str(f) for f in failed[:5]) + (", ..." if len(failed) > 5 else "")
         raise click.ClickException(f"restored {len(files) - len(failed)} of {len(files)} files; "
@@ -382,3 +379,13 @@ def _summary(result: Any, out: Path) -> str:
     if result.ssim is not None:
         parts.append(f"SSIM {result.ssim:.4f}")
     return ", ".join(parts)
+
+
+def _interrupted_text(result: Any, out: Path, report_path: Path | None, work_dir: Path | None) -> str:
+    where = f" and the report to {report_path}" if report_path else ""
+    tiling = result.config.get("tiling")
+    if not tiling:
+        return f"interrupted at iteration {result.fit.iterations}: saved the current averaged image to {out}{where}"
+    left, count = tiling.get("unrestored", []), result.config.get("stop", {}).get("tiles", "?")
+    resume = f"; finish it with --work-dir {work_dir} --resume" if work_dir is not None and left else ""
+    return f"interrupted: saved the image with {len(left)} of {count} tiles unrestored to {out}{where}{resume}"

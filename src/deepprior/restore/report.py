@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,8 +52,10 @@ class Restoration:
     output: Path | None = None
 
     def report(self) -> dict[str, Any]:
-        """The report (``--report``): see the README for the schema."""
-        return {
+        """The report (``--report``): strict JSON (non-finite numbers as None); see the README for the schema,
+        and :func:`report_schema` for it as a JSON Schema.
+        """
+        return strict_json({
             "task": self.task,
             "preset": self.preset,
             "net": self.net,
@@ -70,7 +74,7 @@ class Restoration:
             "config": self.config,
             "version": __version__,
             "history": self.fit.history,
-        }
+        })
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the image atomically, to ``path`` or else to the ``output`` setting."""
@@ -78,3 +82,30 @@ class Restoration:
         if target is None:
             raise TypeError("save() needs a path (no output= setting was given)")
         return io.save_image(target, self.image)
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, infinities) replaced by None and tuples made lists, so that
+    ``json.dumps(..., allow_nan=False)`` accepts it: strict parsers reject ``NaN`` and ``Infinity``.
+
+    Example:
+        >>> strict_json({"psnr": float("inf"), "history": [(1, float("nan"))]})
+        {'psnr': None, 'history': [[1, None]]}
+
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value
+
+
+def report_schema() -> dict[str, Any]:
+    """The report's JSON Schema (``report_schema.json``, shipped with the package): the README's table as a
+    machine-checkable contract. A batch report (several inputs) is a list of such objects.
+    """
+    from importlib import resources
+
+    return dict(json.loads(resources.files(__package__).joinpath("report_schema.json").read_text()))

@@ -140,7 +140,7 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
         return ImageData(pixels=pixels, alpha=problem.out_alpha, bit_depth=problem.image.bit_depth, path=None)
 
     recorder = None
-    tiles_report: list[dict[str, Any]] = []
+    tiles_report: dict[str, Any] = {}
     if tile is None:
         cbs: list[Callback] = list(s["callbacks"])
         if not s["quiet"]:
@@ -169,7 +169,7 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
 
 def _finish(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult, restored: ImageData,
             ref_px: np.ndarray | None, recorder: FrameRecorder | None, net_config: NetConfig,
-            padding: dict[str, int], tile: int | None, tiles_report: list[dict[str, Any]]) -> Restoration:
+            padding: dict[str, int], tile: int | None, tiles_report: dict[str, Any]) -> Restoration:
     """Score, draw the figures asked for, and assemble the report."""
     out_h, out_w = problem.output_shape
     psnr_value = ssim_value = input_psnr = None
@@ -193,7 +193,7 @@ def _finish(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult
                   "alpha": problem.image.alpha is not None},
         "output": {"width": out_w, "height": out_h},
         "padding": padding,
-        "tiling": None if tile is None else {"tile": tile, "overlap": s["overlap"], "tiles": tiles_report},
+        "tiling": None if tile is None else {"tile": tile, "overlap": s["overlap"], **tiles_report},
         "sigma": problem.info.sigma,
         "noise": problem.noise,
         "loss": None if problem.loss is None else problem.loss.describe(),

@@ -84,8 +84,10 @@ def _fallback(job: Problem, t: Tile, t_lr: Tile) -> np.ndarray:
     return np.repeat(np.repeat(lr, f, axis=0), f, axis=1)[: t.height, : t.width]
 
 
-def _estimate(job: Problem, st: Resolved, first: Tile, fit: FitFunction, seed: int) -> float:
-    """Seconds per tile, from a 3-iteration probe on the first tile (the first iteration not counted)."""
+def _estimate(job: Problem, st: Resolved, first: Tile, fit: FitFunction, seed: int) -> float | None:
+    """Seconds per tile, from a 3-iteration probe on the first tile (the first iteration not counted); None
+    when the probe was interrupted.
+    """
     from dataclasses import replace
 
     class Clock(Callback):
@@ -97,46 +99,116 @@ def _estimate(job: Problem, st: Resolved, first: Tile, fit: FitFunction, seed: i
     clock = Clock()
     clock.stamps = []
     probe = replace(st, fit=st.fit.updated(num_iter=3, time_limit=None), stop="none")
-    fit(_cut(job, first), probe, seed=seed, callbacks=[clock], reference=None)
+    result, _, _ = fit(_cut(job, first), probe, seed=seed, callbacks=[clock], reference=None)
+    if result.stop_reason == "interrupted":
+        return None
     per_iteration = (clock.stamps[-1] - clock.stamps[0]) / max(1, len(clock.stamps) - 1)
     return per_iteration * st.fit.num_iter
 
 
 class WorkDir:
-    """Finished tiles on disk: ``tile_00012.npy`` files and a ``manifest.json`` naming the job."""
+    """Finished tiles on disk: ``tile_00012.npy`` (the pixels) after ``tile_00012.json`` (its summary), and a
+    ``manifest.json`` holding the job's fingerprint (:func:`_signature`: input, task, settings, tile grid).
 
-    def __init__(self, path: str | Path, signature: dict[str, Any], resume: bool) -> None:
+    A folder of another job, a damaged manifest, or tiles without a manifest are refused (:class:`ConfigError`,
+    before any fit); a damaged or foreign tile file is named through ``warn`` and its tile recomputed.
+    """
+
+    MANIFEST = "manifest.json"
+
+    def __init__(self, path: str | Path, signature: dict[str, Any], resume: bool,
+                 warn: Callable[[str], None] = lambda text: print(text, file=sys.stderr)) -> None:
         self.path = Path(path)
+        self.warn = warn
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError(f"work folder {self.path} is a file; expected a folder")
         self.path.mkdir(parents=True, exist_ok=True)
-        manifest = self.path / "manifest.json"
+        manifest = self.path / self.MANIFEST
         if manifest.exists():
-            old = json.loads(manifest.read_text())
             if not resume:
                 raise ConfigError(f"work folder {self.path} holds tiles of an earlier run; pass --resume to "
                                   "continue it, or use an empty folder")
+            old = self._read_manifest(manifest)
             if old != signature:
                 changed = sorted(k for k in set(old) | set(signature) if old.get(k) != signature.get(k))
                 raise ConfigError(f"work folder {self.path} belongs to another job (differs in: "
                                   f"{', '.join(changed)}); use an empty folder")
         else:
+            stray = sorted(p.name for p in self.path.glob("tile_*.npy"))
+            if stray:
+                raise ConfigError(f"work folder {self.path} holds tile files ({stray[0]}, ...) but no "
+                                  f"{self.MANIFEST}, so they cannot be matched to this job; use an empty folder")
             io.write_text_atomic(manifest, json.dumps(signature, indent=1, sort_keys=True) + "\n")
+
+    def _read_manifest(self, manifest: Path) -> dict[str, Any]:
+        try:
+            old = json.loads(manifest.read_text())
+        except (OSError, ValueError) as exc:  # ValueError: bad JSON, bad UTF-8
+            raise ConfigError(f"work folder {self.path}: {manifest.name} is damaged ({_short(exc)}), so its "
+                              "tiles cannot be matched to this job; use an empty folder") from None
+        if not isinstance(old, dict):
+            raise ConfigError(f"work folder {self.path}: {manifest.name} is not a deepprior manifest; "
+                              "use an empty folder")
+        return old
 
     def tile_path(self, index: int) -> Path:
         return self.path / f"tile_{index:05d}.npy"
 
-    def load(self, index: int) -> tuple[np.ndarray, dict[str, Any]] | None:
-        p = self.tile_path(index)
+    def load(self, tile: Tile, channels: int) -> tuple[np.ndarray, dict[str, Any]] | None:
+        """The saved pixels and summary of ``tile``, or None when it has none or its files are unusable
+        (then a warning names the file, and the tile is recomputed and saved over it).
+        """
+        p = self.tile_path(tile.index)
         if not p.exists():
             return None
-        meta_path = p.with_suffix(".json")
-        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        return np.load(p), meta
+        bad, summary = p, p.with_suffix(".json")
+        problem: str | None
+        # untrusted files: whatever fails in reading them (OSError, ValueError, EOFError, BadZipFile, ...), the
+        # tile is recomputed
+        try:
+            meta = json.loads(summary.read_text())
+        except Exception as exc:  # noqa: BLE001
+            bad, problem = summary, f"is damaged ({_short(exc)})"
+        else:
+            try:
+                image = np.load(p, allow_pickle=False)
+            except Exception as exc:  # noqa: BLE001
+                problem = f"is damaged or not a tile ({_short(exc)})"
+            else:
+                problem = _tile_problem(image, meta, tile, channels)
+                if problem is None:
+                    return image.astype(np.float32, copy=False), meta
+        self.warn(f"warning: work folder file {bad} {problem}; recomputing tile {tile.index}")
+        return None
 
     def save(self, index: int, image: np.ndarray, meta: dict[str, Any]) -> None:
         io.write_text_atomic(self.tile_path(index).with_suffix(".json"), json.dumps(meta) + "\n")
         buffer = _bytesio.BytesIO()
         np.save(buffer, image)
         io.write_bytes_atomic(self.tile_path(index), buffer.getvalue())  # last: its presence marks the tile done
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _tile_problem(image: Any, meta: Any, tile: Tile, channels: int) -> str | None:
+    """Why a loaded tile file cannot be this job's ``tile``, or None when it can."""
+    if not isinstance(image, np.ndarray) or not np.issubdtype(image.dtype, np.floating):
+        return "is not an array of pixels"
+    expected = (tile.height, tile.width, channels)
+    if image.shape != expected:
+        return f"holds {'x'.join(map(str, image.shape))} values, expected {'x'.join(map(str, expected))}"
+    if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
+        return "holds values outside [0, 1]"
+    region = [tile.top, tile.left, tile.bottom, tile.right]
+    if not isinstance(meta, dict) or meta.get("index") != tile.index or meta.get("region") != region:
+        return f"has a summary (tile_{tile.index:05d}.json) that is not this tile's"
+    if not all(type(meta.get(k)) is int for k in ("iterations", "stopped_at")) or \
+            not isinstance(meta.get("stop_reason"), str):
+        return f"has an incomplete summary (tile_{tile.index:05d}.json)"
+    return None
 
 
 def _signature(job: Problem, st: Resolved, tile: int, overlap: int, seed: int, stop: str) -> dict[str, Any]:
@@ -161,11 +233,19 @@ def run_tiled(
     quiet: bool,
     fit: FitFunction,
     echo: Callable[[str], None] | None = None,
-) -> tuple[FitResult, list[dict[str, Any]]]:
+) -> tuple[FitResult, dict[str, Any]]:
     """Restore ``job`` tile by tile with ``fit``; tile ``i`` is fitted with seed ``seed + i``, so runs are
     repeatable.
 
-    Returns the blended result and one summary per tile.
+    An interrupt (Ctrl-C, or SIGTERM turned into ``KeyboardInterrupt`` by the CLI) ends the job but still
+    returns an image: the finished tiles (and those found in the work folder), the interrupted tile at its
+    partial fit, and the measurement (enlarged when super-resolving) where no tile was fitted. Those tiles
+    not fully restored are named through ``echo`` and in ``unrestored``; ``stop_reason`` is ``interrupted``.
+
+    Returns:
+        The blended result and the tiling report: ``tiles`` (one summary per tile fitted or resumed) and
+        ``unrestored`` (indexes of the tiles not fully restored).
+
     """
     seed, stop = st.seed, st.requested_stop
     f = job.factor
@@ -176,50 +256,70 @@ def run_tiled(
     h, w = job.y.shape[-2:]
     say = echo or (lambda text: print(text, file=sys.stderr))
     grid = list(tile_weights(h, w, tile // f, overlap // f))
-    blender = Blender(h * f, w * f, job.image.channels)
-    store = WorkDir(work_dir, _signature(job, st, tile, overlap, seed, stop), resume) if work_dir else None
+    channels = job.image.channels
+    blender = Blender(h * f, w * f, channels)
+    store = WorkDir(work_dir, _signature(job, st, tile, overlap, seed, stop), resume, say) if work_dir else None
     summaries: list[dict[str, Any]] = []
-    reason = None
+    unrestored: list[int] = []
+    interrupted = False
     start = time.perf_counter()
     bar: Any = None
     if not quiet:
         from tqdm.auto import tqdm
 
-        say(f"{len(grid)} tiles of up to {tile + 2 * overlap} pixels, {st.fit.num_iter} iterations each; "
-            f"estimated time: {_estimate(job, st, grid[0][0], fit, seed) * len(grid) / 60:.1f} min")
+        try:
+            per_tile = _estimate(job, st, grid[0][0], fit, seed)
+        except KeyboardInterrupt:
+            per_tile = None
+        interrupted = per_tile is None
+        if per_tile is not None:
+            say(f"{len(grid)} tiles of up to {tile + 2 * overlap} pixels, {st.fit.num_iter} iterations each; "
+                f"estimated time: {per_tile * len(grid) / 60:.1f} min")
         bar = tqdm(total=len(grid), desc="tiles", unit="tile")
     fitted_seconds: list[float] = []
     for t_lr, w_lr in grid:
         t = t_lr.scaled(f)
         weights = np.kron(w_lr, np.ones((f, f))) if f > 1 else w_lr
-        saved = store.load(t.index) if store is not None else None
-        if reason == "interrupted":
-            blender.add(t, _fallback(job, t, t_lr), weights)
-            continue
+        saved = store.load(t, channels) if store is not None else None
+        image: np.ndarray | None = None
         if saved is not None:
             image, meta = saved
+        elif not interrupted:
+            try:
+                result, _, _ = fit(_cut(job, t_lr), st, seed=seed + t.index, callbacks=(), reference=None)
+            except KeyboardInterrupt:  # outside the fit's loop (building the network): nothing to show
+                interrupted = True
+            else:
+                image = io.from_tensor(result.image)
+                meta = {"index": t.index, "region": [t.top, t.left, t.bottom, t.right],
+                        "iterations": result.iterations, "stopped_at": result.stopped_at,
+                        "stop_reason": result.stop_reason, "seconds": round(result.seconds, 2)}
+                fitted_seconds.append(result.seconds)
+                if result.stop_reason == "interrupted":
+                    interrupted = True
+                    unrestored.append(t.index)
+                elif store is not None:
+                    try:
+                        store.save(t.index, image, meta)
+                    except KeyboardInterrupt:  # the tile is in this image; a resumed job fits it again
+                        interrupted = True
+        if image is None:
+            image = _fallback(job, t, t_lr)
+            unrestored.append(t.index)
         else:
-            result, _, _ = fit(_cut(job, t_lr), st, seed=seed + t.index, callbacks=(), reference=None)
-            image = io.from_tensor(result.image)
-            meta = {"index": t.index, "region": [t.top, t.left, t.bottom, t.right], "iterations": result.iterations,
-                    "stopped_at": result.stopped_at, "stop_reason": result.stop_reason,
-                    "seconds": round(result.seconds, 2)}
-            fitted_seconds.append(result.seconds)
-            if result.stop_reason == "interrupted":
-                reason = "interrupted"
-            elif store is not None:
-                store.save(t.index, image, meta)
+            summaries.append(meta)
         blender.add(t, image, weights)
-        summaries.append(meta)
         if bar is not None:
             bar.update(1)
-            if len(fitted_seconds) == 1 and len(grid) > 1:
+            if len(fitted_seconds) == 1 and len(grid) > 1 and not interrupted:
                 left = fitted_seconds[0] * (len(grid) - len(summaries))
                 bar.write(f"estimated time left: {left / 60:.1f} min ({fitted_seconds[0]:.0f} s per tile)")
     if bar is not None:
         bar.close()
+    if interrupted:
+        say(_unrestored_text(unrestored, len(grid), summaries, work_dir))
     reasons = {m.get("stop_reason") for m in summaries}
-    stop_reason = str(reason or (reasons.pop() if len(reasons) == 1 else "mixed"))
+    stop_reason = "interrupted" if interrupted else str(reasons.pop() if len(reasons) == 1 else "mixed")
     iterations = sum(int(m.get("iterations", 0)) for m in summaries)
     blended = torch.from_numpy(blender.result().transpose(2, 0, 1).copy())[None]
     result = FitResult(
@@ -228,4 +328,19 @@ def run_tiled(
         stop_reason=stop_reason, seconds=time.perf_counter() - start,
         stop_rule={"name": stop, "tiles": len(grid)},
     )
-    return result, summaries
+    return result, {"tiles": summaries, "unrestored": unrestored}
+
+
+def _unrestored_text(unrestored: list[int], count: int, summaries: list[dict[str, Any]],
+                     work_dir: str | Path | None) -> str:
+    """The warning after an interrupt: which tiles the image shows unrestored, and how to finish the job."""
+    partial = [m["index"] for m in summaries if m.get("stop_reason") == "interrupted"]
+    shown = (f"tile {partial[0]} at its partial fit, the others as given" if partial else "as given")
+    which = ", ".join(map(str, unrestored))
+    text = (f"warning: interrupted; {len(unrestored)} of {count} tiles unrestored ({which}), shown {shown}"
+            if unrestored else "warning: interrupted after the last tile; every tile is restored")
+    if work_dir is not None and unrestored:
+        return f"{text}; the finished tiles are in {work_dir}: run the same command with --resume to finish"
+    if unrestored:
+        return f"{text}; with --work-dir the finished tiles are kept for --resume"
+    return text
