@@ -133,6 +133,16 @@ def test_degrade_models_and_seed(odd_rgb):
         deepprior.degrade(odd_rgb, sigma=3, peak=4)
 
 
+def test_degrade_refuses_an_image_of_no_pixels():
+    # found by the fuzz suite: a damaged TIFF decoded to 6x0 pixels reached the blur (a raw RuntimeError) or
+    # the WebP encoder (a raw MemoryError)
+    from deepprior.io import ImageData
+
+    for kw in ({"blur": "motion:5,30"}, {"sigma": 1}):
+        with pytest.raises(InputError, match="6x0"):
+            deepprior.degrade(ImageData(np.zeros((0, 6, 3), np.float32)), **kw)
+
+
 def test_metrics_known_values():
     a = np.zeros((16, 16, 3))
     assert psnr(a, a + 0.1) == pytest.approx(20.0)

@@ -90,6 +90,7 @@ def degrade_image(image: ImageSource, *, seed: int = 0, **options: Any) -> tuple
     if unknown:
         raise TypeError(f"unexpected option {unknown[0]!r}; degrade takes {', '.join(sorted(names))} and seed")
     img = io.load_image(image)
+    check_size(img, min_side=1)  # a damaged file can decode to an image of no pixels
     check_seed(seed)
     x, alpha, mask = io.to_tensor(img.pixels), img.alpha, None
     gen = torch.Generator().manual_seed(seed)
