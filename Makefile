@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # itself only asks for torch>=2.2; override TORCH_PIN to use another build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: setup demo test test-slow test-all lint typecheck bench-quick clean
+.PHONY: setup demo test test-slow test-fuzz test-all lint typecheck bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: setup
 
 test-slow: setup
 	$(BIN)/python -m pytest -q -m slow
+
+# the fuzz suite's long budget (FUZZ_SCALE=10 times the default suite's examples; tests/test_fuzz.py)
+test-fuzz: setup
+	$(BIN)/python -m pytest -q -m fuzz tests/test_fuzz.py
 
 test-all: setup
 	$(BIN)/python -m pytest -q -m ""

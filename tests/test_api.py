@@ -104,6 +104,15 @@ def test_reference_gives_psnr_ssim_and_report(odd_rgb):
     assert rep["history"][-1]["iteration"] == 10
 
 
+def test_reference_on_an_image_smaller_than_the_ssim_window():
+    # SSIM's Gaussian window is 11 pixels: a 10x9 image gets a PSNR and no SSIM, not scikit-image's traceback
+    img = np.random.default_rng(0).integers(0, 256, (9, 10, 3), dtype=np.uint8)
+    r = deepprior.denoise(img, num_iter=1, reference=img, net="decoder")
+    assert r.psnr is not None and r.ssim is None
+    with pytest.raises(InputError, match="at least 11x11"):
+        ssim(img / 255.0, img / 255.0)
+
+
 def test_snapshots_are_written(tmp_path, odd_rgb):
     r = deepprior.denoise(odd_rgb, num_iter=5, snapshots="2,4", snapshot_dir=tmp_path / "s")
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["image_000002.png", "image_000004.png"]
@@ -124,6 +133,16 @@ def test_degrade_models_and_seed(odd_rgb):
         deepprior.degrade(odd_rgb)
     with pytest.raises(ConfigError, match="one noise level"):
         deepprior.degrade(odd_rgb, sigma=3, peak=4)
+
+
+def test_degrade_refuses_an_image_of_no_pixels():
+    # found by the fuzz suite: a damaged TIFF decoded to 6x0 pixels reached the blur (a raw RuntimeError) or
+    # the WebP encoder (a raw MemoryError)
+    from deepprior.io import ImageData
+
+    for kw in ({"blur": "motion:5,30"}, {"sigma": 1}):
+        with pytest.raises(InputError, match="6x0"):
+            deepprior.degrade(ImageData(np.zeros((0, 6, 3), np.float32)), **kw)
 
 
 def test_metrics_known_values():

@@ -71,6 +71,17 @@ def test_degrade_drop_writes_mask(runner, files):
     assert 0.3 < known.mean() < 0.7
 
 
+@pytest.mark.parametrize("mask_out", ["missing/m.png", "m.xyz", "m", "{clean}", "d.png"])
+def test_degrade_refuses_a_bad_mask_out_before_writing(runner, files, mask_out):
+    # found by the fuzz suite: the image was saved, then the mask failed, leaving half the output
+    out = files["dir"] / "d.png"
+    before = files["clean"].read_bytes()
+    m = mask_out.format(clean=files["clean"]) if "{" in mask_out else str(files["dir"] / mask_out)
+    r = runner.invoke(cli, ["degrade", str(files["clean"]), "-o", str(out), "--drop", "0.5", "--mask-out", m])
+    assert r.exit_code == 1 and "mask-out" in r.output and not out.exists()
+    assert files["clean"].read_bytes() == before
+
+
 @pytest.mark.parametrize("image", ["clean", "grey", "rgba"])
 def test_denoise_end_to_end(runner, files, image):
     out, rep = files["dir"] / "out.png", files["dir"] / "rep.json"

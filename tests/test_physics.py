@@ -160,3 +160,24 @@ def test_noise_bad_levels():
     for name, level in (("gaussian", -1), ("poisson", 0), ("salt-pepper", 1.5), ("speckle", -0.1)):
         with pytest.raises(ConfigError):
             make_noise(name, level)
+
+
+@pytest.mark.parametrize("name", list(NOISES))
+@pytest.mark.parametrize("level", [float("nan"), float("inf"), "2", True, [2], None])
+def test_noise_refuses_levels_that_are_not_finite_numbers(name, level):
+    # found by the fuzz suite: degrade(peak=nan) reached torch.poisson and failed there with a raw RuntimeError
+    with pytest.raises(ConfigError, match="invalid|out of range"):
+        make_noise(name, level)
+
+
+def test_degrade_and_denoise_refuse_non_finite_levels():
+    import deepprior
+
+    img = np.full((16, 16), 128, np.uint8)
+    for kw in ({"peak": float("nan")}, {"sigma": float("inf")}, {"amount": "0.1"}, {"noise": "speckle", "sigma": [1]}):
+        with pytest.raises(ConfigError):
+            deepprior.degrade(img, **kw)
+        with pytest.raises(ConfigError):
+            deepprior.denoise(img, num_iter=1, **kw)
+    with pytest.raises(ConfigError):
+        deepprior.deblur(img, kernel="box:3", sigma=[2], num_iter=1)

@@ -8,6 +8,9 @@ import numpy as np
 
 from .errors import InputError
 
+#: The smallest side SSIM is defined on: the Gaussian window (sigma 1.5, truncated at 3.5 sigma) is 11 pixels.
+SSIM_MIN_SIDE = 11
+
 
 def _check(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=np.float64)
@@ -45,8 +48,9 @@ def ssim(x: np.ndarray, ref: np.ndarray, *, data_range: float = 1.0) -> float:
     from skimage.metrics import structural_similarity
 
     x, ref = _check(x, ref)
-    if min(x.shape[:2]) < 7:
-        raise InputError(f"SSIM needs an image of at least 7x7 pixels, not {x.shape[1]}x{x.shape[0]}")
+    if min(x.shape[:2]) < SSIM_MIN_SIDE:
+        raise InputError(f"SSIM needs an image of at least {SSIM_MIN_SIDE}x{SSIM_MIN_SIDE} pixels, "
+                         f"not {x.shape[1]}x{x.shape[0]}")
     return float(
         structural_similarity(
             x, ref, data_range=data_range, channel_axis=2, gaussian_weights=True, sigma=1.5,

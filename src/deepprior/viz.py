@@ -153,7 +153,7 @@ def plot_compare(
     """
     import numpy as np
 
-    from .metrics import psnr, ssim
+    from .metrics import SSIM_MIN_SIDE, psnr, ssim
 
     plt = _pyplot()
     items = list(panels)
@@ -171,7 +171,7 @@ def plot_compare(
                       interpolation="nearest")
             if reference is not None and arr.shape == np.asarray(reference).shape and title != "reference":
                 title = f"{title}\n{psnr(arr, reference):.2f} dB, SSIM {ssim(arr, reference):.3f}" \
-                    if min(arr.shape[:2]) >= 7 else f"{title}\n{psnr(arr, reference):.2f} dB"
+                    if min(arr.shape[:2]) >= SSIM_MIN_SIDE else f"{title}\n{psnr(arr, reference):.2f} dB"
         ax.set_title(title, fontsize=9)
         ax.axis("off")
     out = _save(fig, path)

@@ -83,8 +83,8 @@ def _degrade_command() -> None:
 
         if output.resolve() == clean.resolve() and not overwrite:
             raise click.ClickException(f"output {output} is the input file; pass --overwrite to replace it")
-        if mask_out is not None and opts.get("drop") is None:
-            raise click.ClickException("--mask-out needs --drop")
+        if mask_out is not None:
+            _check_mask_out(mask_out, clean, output, overwrite, drop=opts.get("drop"))
         result = run(clean, seed=seed, **{k: v for k, v in opts.items() if v is not None})
         io.save_image(output, result.image)
         if mask_out is not None and result.mask is not None:
@@ -105,6 +105,27 @@ def _degrade_command() -> None:
     ]):
         fn = decorator(fn)
     cli.command("degrade")(fn)
+
+
+def _check_mask_out(mask_out: Path, clean: Path, output: Path, overwrite: bool, *, drop: float | None) -> None:
+    """Refuse a ``--mask-out`` that could not be written before anything is: else the image would be saved
+    and the command fail after it, leaving half its output.
+    """
+    from .. import io
+
+    if drop is None:
+        raise click.ClickException("--mask-out needs --drop")
+    if mask_out.resolve() == output.resolve():
+        raise click.ClickException(f"--mask-out {mask_out} is the output image too")
+    if mask_out.resolve() == clean.resolve() and not overwrite:
+        raise click.ClickException(f"--mask-out {mask_out} is the input file; pass --overwrite to replace it")
+    if mask_out.suffix.lower() not in io.WRITABLE_SUFFIXES:
+        raise click.ClickException(f"cannot save --mask-out {mask_out}: unknown image format "
+                                   f"{mask_out.suffix or '(none)'}; expected one of "
+                                   f"{', '.join(sorted(io.WRITABLE_SUFFIXES))}")
+    folder = mask_out.parent if str(mask_out.parent) else Path(".")
+    if not folder.is_dir():
+        raise click.ClickException(f"--mask-out folder {folder} does not exist")
 
 
 def _register_commands() -> None:

@@ -7,12 +7,34 @@ clipped here: :func:`deepprior.api.degrade` clips to [0, 1] before saving, as a 
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from ..errors import ConfigError
+
+
+def check_level(name: str, value: object, *, positive: bool = False, high: float | None = None) -> float:
+    """A noise level as a float, or a :class:`ConfigError` naming it: a finite number >= 0 (> 0 when
+    ``positive``), at most ``high`` when given. NaN, infinities, booleans and words are refused here, before
+    they reach a random draw (``torch.poisson`` fails on a NaN rate, ``randn * nan`` fills the image with NaN).
+
+    Example:
+        >>> check_level("sigma", 25)
+        25.0
+
+    """
+    low = "> 0" if positive else ">= 0"
+    rule = f"a finite number {low}" + ("" if high is None else f" and <= {high:g}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{name} {value!r} is invalid; expected {rule}")
+    v = float(value)
+    if not math.isfinite(v) or v < 0 or (positive and v == 0) or (high is not None and v > high):
+        raise ConfigError(f"{name} {value!r} is out of range; expected {rule}")
+    return v
 
 
 class NoiseModel(nn.Module):
@@ -42,9 +64,7 @@ class GaussianNoise(NoiseModel):
 
     def __init__(self, sigma: float) -> None:
         super().__init__()
-        if sigma < 0:
-            raise ConfigError(f"noise sigma {sigma} is negative")
-        self.sigma = float(sigma)
+        self.sigma = check_level("noise sigma", sigma)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         n = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
@@ -66,9 +86,7 @@ class PoissonNoise(NoiseModel):
 
     def __init__(self, peak: float) -> None:
         super().__init__()
-        if peak <= 0:
-            raise ConfigError(f"Poisson peak {peak} must be positive")
-        self.peak = float(peak)
+        self.peak = check_level("Poisson peak", peak, positive=True)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         rate = (x.clamp(min=0) * self.peak).double()
@@ -92,9 +110,7 @@ class SaltPepperNoise(NoiseModel):
 
     def __init__(self, amount: float) -> None:
         super().__init__()
-        if not 0.0 <= amount <= 1.0:
-            raise ConfigError(f"salt-and-pepper amount {amount} is out of range; expected 0 <= A <= 1")
-        self.amount = float(amount)
+        self.amount = check_level("salt-and-pepper amount", amount, high=1.0)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         b, c, h, w = x.shape
@@ -122,9 +138,7 @@ class SpeckleNoise(NoiseModel):
 
     def __init__(self, sigma: float) -> None:
         super().__init__()
-        if sigma < 0:
-            raise ConfigError(f"speckle sigma {sigma} is negative")
-        self.sigma = float(sigma)
+        self.sigma = check_level("speckle sigma", sigma)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         n = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)

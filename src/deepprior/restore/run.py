@@ -20,6 +20,7 @@ from ..fit.loop import Callback, FitResult, Fitter
 from ..fit.seeding import generator_seed
 from ..fit.stopping import StopRule, make_stop_rule
 from ..io import ImageData
+from ..metrics import SSIM_MIN_SIDE
 from ..metrics import psnr as psnr_metric
 from ..metrics import ssim as ssim_metric
 from ..nets.common import NetConfig
@@ -175,7 +176,7 @@ def _finish(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult
     psnr_value = ssim_value = input_psnr = None
     if ref_px is not None:
         psnr_value = psnr_metric(restored.pixels, ref_px)
-        ssim_value = ssim_metric(restored.pixels, ref_px) if min(out_h, out_w) >= 7 else None
+        ssim_value = ssim_metric(restored.pixels, ref_px) if min(out_h, out_w) >= SSIM_MIN_SIDE else None
         if problem.input_for_score is not None:
             input_psnr = psnr_metric(problem.input_for_score, ref_px)
     _figures(problem, rs, s, result, restored, ref_px, recorder)

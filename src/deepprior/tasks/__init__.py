@@ -99,6 +99,7 @@ def degrade_image(image: ImageSource, *, seed: int = 0, **options: Any) -> tuple
     option_values(stage_options(), {k: v for k, v in options.items() if v is not None})  # ranges
     check_seed(seed)
     img = io.load_image(image)
+    check_size(img, min_side=1)  # a damaged file can decode to an image of no pixels
     x, alpha, mask = io.to_tensor(img.pixels), img.alpha, None
     gen = torch.Generator().manual_seed(generator_seed(seed))
     parts: list[str] = []

@@ -19,7 +19,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from .. import io
@@ -29,6 +28,7 @@ from ..fit.config import FitConfig
 from ..fit.losses import MSE
 from ..io import ImageData
 from ..physics import Blur, parse_blur
+from ..physics.noise import check_level
 from ..presets import FAST_NET, Preset, TaskInfo, paper_preset
 from ..restore.problem import Problem
 from .base import Option, Stage, Table, Task
@@ -75,8 +75,7 @@ def build(image: ImageData, *, kernel: str | None = None, sigma: float | None = 
     """
     if kernel is None:
         raise ConfigError("deblur needs --kernel (gaussian:SIGMA, box:N, motion:LENGTH,ANGLE or a PNG file)")
-    if sigma is not None and not (np.isfinite(sigma) and sigma >= 0):
-        raise ConfigError(f"sigma {sigma} is invalid; expected a number >= 0")
+    sigma = None if sigma is None else check_level("sigma", sigma)
     spec = parse_blur(kernel)
     operator = Blur.from_spec(spec)
     noise = {"model": "gaussian", "sigma": sigma}

@@ -14,7 +14,6 @@ References:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +29,7 @@ from ..fit.config import FitConfig
 from ..io import ImageData
 from ..nets import SkipConfig
 from ..physics import Identity, make_noise, stats
+from ..physics.noise import check_level
 from ..presets import Preset, TaskInfo, paper_preset
 from ..restore.problem import Problem
 from .base import Option, Stage, Table, Task
@@ -105,13 +105,9 @@ def noise_setup(
     loss: str | None,
 ) -> tuple[dict[str, Any], L.DataTerm, float | None]:
     """Resolve ``--noise`` and its level into (report entry, data term, Gaussian sigma on 0-255 or None)."""
-    for name, value in (("sigma", sigma), ("peak", peak), ("amount", amount)):
-        if value is not None and (not math.isfinite(value) or value < 0):
-            raise ConfigError(f"{name} {value} is invalid; expected a number >= 0")
-    if peak is not None and peak <= 0:
-        raise ConfigError(f"Poisson peak {peak} must be positive")
-    if amount is not None and amount > 1:
-        raise ConfigError(f"salt-and-pepper amount {amount} is out of range; expected 0 <= A <= 1")
+    sigma = None if sigma is None else check_level("sigma", sigma)
+    peak = None if peak is None else check_level("Poisson peak", peak, positive=True)
+    amount = None if amount is None else check_level("salt-and-pepper amount", amount, high=1.0)
     if noise is None:
         noise = named_by_level(sigma, peak, amount, "sigma, peak or amount") or "unknown"
     if noise not in NOISES:
@@ -208,9 +204,10 @@ def add_noise(x: torch.Tensor, alpha: Any, opts: dict[str, Any], generator: torc
     level = {"gaussian": sigma, "poisson": peak, "salt-pepper": amount, "speckle": sigma}.get(noise)
     if noise not in ("gaussian", "poisson", "salt-pepper", "speckle"):
         make_noise(noise, 0.0)  # raises with the list of choices
+    flag = {"gaussian": "--sigma", "poisson": "--peak", "salt-pepper": "--amount", "speckle": "--sigma"}[noise]
     if level is None:
-        flag = {"gaussian": "--sigma", "poisson": "--peak", "salt-pepper": "--amount", "speckle": "--sigma"}[noise]
         raise ConfigError(f"{noise} noise needs its level ({flag})")
+    level = check_level(flag[2:], level)  # a number before it is scaled; each model checks its own range
     model = make_noise(noise, level / 255.0 if noise == "gaussian" else level)
     return model(x, generator=generator), alpha, repr(model), None
 
