@@ -128,3 +128,18 @@ def test_saved_files_get_ordinary_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (p.stat().st_mode & 0o777) == (0o666 & ~mask)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_tiff_round_trip_is_one_page_with_its_alpha(tmp_path, channels):
+    # grey + alpha was once written as a stack of one-row pages (read back as a 95-frame file)
+    from deepprior.formats import read_header
+
+    a = np.random.default_rng(channels).integers(0, 65536, (19, 7, channels), dtype=np.uint16)
+    target = tmp_path / "x.tif"
+    io.save_image(target, io.load_image(a))
+    header = read_header(target)
+    assert (header.width, header.height, header.frames) == (7, 19, 1)
+    back = io.load_image(target)
+    assert back.bit_depth == 16 and (back.alpha is not None) == (channels in (2, 4))
+    assert back.pixels.shape == (19, 7, 1 if channels < 3 else 3)

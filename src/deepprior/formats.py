@@ -23,11 +23,12 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TIFF_SUFFIXES = {".tif", ".tiff"}
 WRITABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 #: What each output format holds: bit depths, grey (1 channel), alpha. Anything else is refused, never converted
-#: (Pillow would write WebP grey as RGB, drop a BMP's alpha on reading and cannot write grey + alpha as BMP).
+#: (Pillow would write WebP grey as RGB and drop a WebP alpha that is fully opaque, drop a BMP's alpha on reading
+#: and cannot write grey + alpha as BMP).
 _HOLDS: dict[str, tuple[tuple[int, ...], bool, bool]] = {
     ".png": ((8, 16), True, True), ".tif": ((8, 16), True, True), ".tiff": ((8, 16), True, True),
     ".jpg": ((8,), True, False), ".jpeg": ((8,), True, False), ".bmp": ((8,), True, False),
-    ".webp": ((8,), False, True),
+    ".webp": ((8,), False, False),
 }
 
 #: The default limit on an image's pixel count (``--max-pixels``, ``max_pixels=``): 100 megapixels.

@@ -187,7 +187,15 @@ def _read_png16(path: Path) -> ImageData:
 def _read_tiff(path: Path) -> ImageData:
     import tifffile
 
-    arr = np.asarray(tifffile.imread(str(path)))
+    with tifffile.TiffFile(str(path)) as tif:
+        page = tif.pages[0]
+        photometric = int(getattr(page, "photometric", 1))
+        extra = tuple(int(v) for v in getattr(page, "extrasamples", ()) or ())
+        # palette, CMYK and YCbCr colours and unspecified extra samples (RGBX) are Pillow's to convert:
+        # tifffile returns their raw samples (palette indices; a 4th sample that is not alpha)
+        if photometric not in (0, 1, 2) or any(v == 0 for v in extra):
+            raise ValueError("a TIFF flavour Pillow converts")
+        arr = np.asarray(page.asarray())
     if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] not in (1, 2, 3, 4):
         arr = np.moveaxis(arr, 0, -1)  # planar storage
     return _from_array(arr, path=path)
@@ -336,7 +344,11 @@ def _write_file(fh: Any, image: ImageData, suffix: str) -> None:
     if suffix in TIFF_SUFFIXES:
         import tifffile
 
-        tifffile.imwrite(fh, data if planes > 1 else data[:, :, 0])
+        # the colour space and the alpha stated, so that grey + alpha is one page of two samples, not a stack
+        photometric = "rgb" if planes >= 3 else "minisblack"
+        alpha = {"extrasamples": ["unassalpha"]} if planes in (2, 4) else {}
+        tifffile.imwrite(fh, data if planes > 1 else data[:, :, 0], photometric=photometric,
+                         planarconfig="contig", **alpha)
         return
     if image.bit_depth == 16:
         import png
