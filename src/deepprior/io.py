@@ -346,9 +346,8 @@ def _write_file(fh: Any, image: ImageData, suffix: str) -> None:
 
         # the colour space and the alpha stated, so that grey + alpha is one page of two samples, not a stack
         photometric = "rgb" if planes >= 3 else "minisblack"
-        alpha = {"extrasamples": ["unassalpha"]} if planes in (2, 4) else {}
         tifffile.imwrite(fh, data if planes > 1 else data[:, :, 0], photometric=photometric,
-                         planarconfig="contig", **alpha)
+                         planarconfig="contig", extrasamples=["unassalpha"] if planes in (2, 4) else None)
         return
     if image.bit_depth == 16:
         import png
