@@ -5,9 +5,8 @@ so that Hypothesis shrinks the recipe, not megabytes of pixels. Each clean file 
 make of it (:class:`Expected`), worked out from the file as Pillow (or, for 16-bit PNG and tifffile's TIFF,
 the array written) sees it, by the rule of :data:`MODE_RULE`.
 
-The rule for modes other than grey, grey + alpha, RGB and RGBA is not in the README (which says "Grey, RGB
-and RGBA (alpha carried through unchanged); 8- and 16-bit PNG (16-bit in, 16-bit out), JPEG, TIFF, BMP,
-WebP"); :data:`MODE_RULE` writes down what ``deepprior.io._from_pil`` and ``_from_array`` do.
+The README's "Images" section states the rule for modes other than grey, grey + alpha, RGB and RGBA;
+:data:`MODE_RULE` is that rule, as ``deepprior.io._from_pil`` and ``_from_array`` apply it.
 """
 
 from __future__ import annotations
