@@ -291,7 +291,8 @@ def _extra(r: ImageRecipe, rng: np.random.Generator) -> tuple[bytes, str, Expect
     frames = 2 + r.seed % 3
     if r.writer == "tiff-pages":
         a = _u8(rng, r.pattern, (frames, h, w))
-        return _tiff(a), ".tif", Expected(w, h, 1, False, 8)
+        # stated as grey pages: without it tifffile stores 3 or 4 planes as one planar RGB(A) page
+        return _tiff(a, photometric="minisblack"), ".tif", Expected(w, h, 1, False, 8)
     imgs = [Image.fromarray(_u8(rng, r.pattern, (h, w, 3)), mode="RGB") for _ in range(frames)]
     buf = io.BytesIO()
     if r.writer == "gif-frames":

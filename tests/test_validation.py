@@ -413,3 +413,13 @@ def test_every_refusal_is_a_deepprior_error(odd_rgb, no_fit):
     for options in ({"lr": -1.0}, {"seed": -1}, {"threads": 0}, {"max_memory": "lots"}):
         with pytest.raises(DeepPriorError):
             deepprior.denoise(odd_rgb, num_iter=2, **options)
+
+
+@pytest.mark.parametrize("key", ["device", "precision", "stop"])
+def test_api_names_of_another_type_are_refused_in_one_line(key):
+    # found by the long fuzz run: device=0 reached resolve_device and raised a raw AttributeError
+    import deepprior
+    from deepprior.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"{key} 0 is invalid"):
+        deepprior.denoise(np.zeros((8, 8), np.uint8), num_iter=1, **{key: 0})

@@ -71,7 +71,7 @@ def check_settings(s: Mapping[str, Any]) -> None:
         InputError: a figure, snapshot or output path whose folder is missing or whose format is unknown.
 
     """
-    for key in ("preset", "net"):
+    for key in ("preset", "net", "device", "precision", "stop"):
         if s.get(key) is not None and (not isinstance(s[key], str) or not s[key].strip()):
             raise ConfigError(f"{key} {s[key]!r} is invalid; expected a name (see `deepprior --help`)")
     check_seed(s["seed"])
