@@ -30,3 +30,11 @@ def photo_crop():
     from skimage import data
 
     return data.astronaut()[40:168, 180:308]
+
+
+@pytest.fixture
+def runner():
+    """click's in-process runner for the ``deepprior`` commands."""
+    from click.testing import CliRunner
+
+    return CliRunner()

@@ -11,7 +11,6 @@ import math
 import click
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 import deepprior
@@ -32,11 +31,6 @@ def no_fit(monkeypatch):
         raise FitStarted
 
     monkeypatch.setattr("deepprior.fit.loop.Fitter.run", refuse)
-
-
-@pytest.fixture
-def runner():
-    return CliRunner()
 
 
 @pytest.fixture
