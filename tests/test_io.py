@@ -143,3 +143,21 @@ def test_tiff_round_trip_is_one_page_with_its_alpha(tmp_path, channels):
     back = io.load_image(target)
     assert back.bit_depth == 16 and (back.alpha is not None) == (channels in (2, 4))
     assert back.pixels.shape == (19, 7, 1 if channels < 3 else 3)
+
+
+@pytest.mark.parametrize("name", ["x.png", "x.jpg", "x.xyz", "x"])
+def test_tiff_is_read_by_content_whatever_its_name(tmp_path, rng, name):
+    # long fuzz run: a 16-bit RGB TIFF named .png went to Pillow, which reads it at 8 bits
+    import tifffile
+
+    a = rng.integers(0, 65536, size=(6, 5, 3), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / name, a)
+    img = io.load_image(tmp_path / name)
+    assert img.bit_depth == 16
+    np.testing.assert_array_equal(np.round(img.pixels * 65535).astype(np.uint16), a)
+
+
+def test_webp_is_written_lossless(tmp_path, rng):
+    a = rng.integers(0, 256, size=(12, 10, 3), dtype=np.uint8)
+    back = io.load_image(io.save_image(tmp_path / "x.webp", a))
+    np.testing.assert_array_equal(np.round(back.pixels * 255).astype(np.uint8), a)

@@ -84,6 +84,13 @@ def test_an_output_that_cannot_hold_the_image_is_refused_before_the_fit(runner, 
     assert message in one_line_error(runner.invoke(cli, argv))
 
 
+@pytest.mark.parametrize("command", ["denoise", "degrade"])
+def test_an_empty_output_path_is_refused(runner, files, no_fit, command):
+    # `-o ""` once wrote ./<stem>.png into the current folder
+    result = runner.invoke(cli, [command, str(files["rgb"]), "-o", "", "--sigma", "25"])
+    assert "output path is empty" in one_line_error(result)
+
+
 def test_the_output_check_follows_what_the_task_makes_of_the_alpha(runner, files, no_fit):
     # inpainting from the alpha channel returns an opaque image: JPEG can hold it, so the fit starts
     result = runner.invoke(cli, ["inpaint", str(files["rgba"]), "-o", str(files["dir"] / "o.jpg"), "--iters", "3"])
@@ -417,3 +424,13 @@ def test_api_names_of_another_type_are_refused_in_one_line(key):
 
     with pytest.raises(ConfigError, match=f"{key} 0 is invalid"):
         deepprior.denoise(np.zeros((8, 8), np.uint8), num_iter=1, **{key: 0})
+
+
+@pytest.mark.parametrize("key", ["device", "precision", "stop", "seed", "overlap", "callbacks", "resume", "quiet"])
+def test_api_setting_none_means_its_default(key):
+    # long fuzz run: device=None reached resolve_device and raised AttributeError
+    from deepprior.restore.problem import DEFAULTS, merged
+
+    assert merged(None, {key: None})[key] == DEFAULTS[key]
+    r = deepprior.denoise(np.zeros((8, 8, 3), np.uint8), sigma=25, num_iter=2, **{key: None})
+    assert r.image.pixels.shape == (8, 8, 3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -55,6 +56,9 @@ def resolve_precision(requested: str, preset_precision: str, device: torch.devic
     if requested not in PRECISION_CHOICES:
         raise ConfigError(f"unknown precision {requested!r}; expected one of {', '.join(PRECISION_CHOICES)}")
     choice = preset_precision if requested == "auto" else requested
+    if requested == "fp16" and device.type == "cpu":
+        warnings.warn("precision fp16 on the CPU is emulated and runs several times slower than fp32; bf16 is "
+                      "the CPU's fast half precision", stacklevel=2)
     if choice != "auto":
         return choice
     if device.type == "cuda":

@@ -79,6 +79,18 @@ def _pil_depth(mode: str) -> int | None:
                          "HSV") else None
 
 
+_TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic and BigTIFF, little and big endian
+
+
+def is_tiff(path: Path) -> bool:
+    """Whether a file holds a TIFF, by its first bytes (a TIFF named ``.png`` is still read as a TIFF)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) in _TIFF_MAGIC
+    except OSError:
+        return False
+
+
 def read_header(path: str | os.PathLike) -> Header:
     """The size, frame count and (where settled) bit depth of an image file, without decoding its pixels.
 
@@ -90,7 +102,7 @@ def read_header(path: str | os.PathLike) -> Header:
     if not path.is_file():
         raise InputError(f"no such file: {path}" if not path.exists() else f"{path} is not an image file")
     try:
-        if path.suffix.lower() in TIFF_SUFFIXES:
+        if is_tiff(path):
             try:
                 import tifffile
 
@@ -181,4 +193,5 @@ def check_writable(path: str | os.PathLike, *, bit_depth: int = 8, alpha: bool =
 
 
 __all__ = ["DEFAULT_MAX_PIXELS", "SECONDS_PER_MEGAPIXEL", "TIFF_SUFFIXES", "WRITABLE_SUFFIXES", "Header",
-           "check_frames", "check_pixels", "check_writable", "decoding_unbounded", "png_header", "read_header"]
+           "check_frames", "check_pixels", "check_writable", "decoding_unbounded", "is_tiff", "png_header",
+           "read_header"]

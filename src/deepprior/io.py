@@ -30,6 +30,7 @@ from .formats import (
     check_pixels,
     check_writable,
     decoding_unbounded,
+    is_tiff,
     png_header,
     read_header,
 )
@@ -245,7 +246,7 @@ def load_image(source: ImageSource, *, max_pixels: int | None = DEFAULT_MAX_PIXE
         check_frames(header.frames, str(path))
         check_pixels(header.width, header.height, max_pixels, str(path))
         try:
-            if path.suffix.lower() in TIFF_SUFFIXES:
+            if is_tiff(path):  # by content: the suffix may lie
                 try:
                     return _read_tiff(path)
                 except InputError:
@@ -363,7 +364,9 @@ def _write_file(fh: Any, image: ImageData, suffix: str) -> None:
     mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[planes]
     pil = Image.fromarray(data if planes > 1 else data[:, :, 0], mode=mode)
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".webp": "WEBP"}[suffix]
-    kwargs: dict[str, Any] = {"quality": 95} if fmt == "JPEG" else {}
+    # JPEG at quality 95; WebP lossless, so that a restored image is not degraded again on saving
+    options: dict[str, dict[str, Any]] = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}
+    kwargs = options.get(fmt, {})
     pil.save(fh, format=fmt, **kwargs)
 
 

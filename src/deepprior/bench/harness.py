@@ -28,6 +28,7 @@ import numpy as np
 from .. import io
 from ..benchdata import Case, find_data, score
 from ..errors import ConfigError
+from ..restore.report import strict_json
 from ..tasks.superres import SR_SETS
 from .meta import run_metadata
 
@@ -245,7 +246,8 @@ def write_outputs(
     command: str = "",
 ) -> None:
     if json_path is not None:
-        io.write_text_atomic(json_path, json.dumps(result, indent=1, default=float) + "\n")
+        plain = json.loads(json.dumps(result, default=float))  # numpy numbers to Python's, NaN kept for now
+        io.write_text_atomic(json_path, json.dumps(strict_json(plain), indent=1, allow_nan=False) + "\n")
     if markdown_path is not None:
         io.write_text_atomic(markdown_path, to_markdown(result, command=command))
     if plots is not None:

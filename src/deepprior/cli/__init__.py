@@ -14,6 +14,7 @@ from .._version import __version__
 from .bench import bench
 from .common import (
     CONTEXT,
+    OUTPUT_PATH,
     Interrupted,
     LazyGroup,
     _run_many,
@@ -63,7 +64,7 @@ def _task_command(task: Any) -> None:
     fn = common_options(fn)
     for option in reversed(task.options):
         fn = click_option(option)(fn)
-    fn = click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+    fn = click.option("-o", "--output", required=True, type=OUTPUT_PATH,
                       help="Output file (or folder)." if len(task.inputs) == 1 else "Output file.")(fn)
     if len(task.inputs) == 1:
         fn = click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))(fn)
@@ -96,7 +97,7 @@ def _degrade_command() -> None:
     fn: Any = handle_errors(degrade)
     for decorator in reversed([
         click.argument("clean", type=click.Path(path_type=Path)),
-        click.option("-o", "--output", required=True, type=click.Path(path_type=Path)),
+        click.option("-o", "--output", required=True, type=OUTPUT_PATH),
         *(click_option(o) for o in stage_options()),
         click.option("--mask-out", type=click.Path(path_type=Path), default=None,
                      help="Write the mask of kept pixels."),

@@ -50,6 +50,7 @@ def bench_speed(size: int, warmup: int, repeats: int, rounds: int, device: str, 
     from .. import io
     from ..bench.speed import COMPILED_CASE, DEFAULT_CASES, speed_markdown, time_cases
     from ..device import set_threads
+    from ..restore.report import strict_json
 
     set_threads(threads)
     cases = (*DEFAULT_CASES, COMPILED_CASE) if with_compile else DEFAULT_CASES
@@ -57,7 +58,7 @@ def bench_speed(size: int, warmup: int, repeats: int, rounds: int, device: str, 
                         echo=click.echo)
     command = "deepprior " + " ".join(sys.argv[1:]) if sys.argv and "deepprior" in sys.argv[0] else ""
     if json_path is not None:
-        io.write_text_atomic(json_path, json.dumps(result, indent=1) + "\n")
+        io.write_text_atomic(json_path, json.dumps(strict_json(result), indent=1, allow_nan=False) + "\n")
     text = speed_markdown(result, command=command)
     if markdown is not None:
         io.write_text_atomic(markdown, text)

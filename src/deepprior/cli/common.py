@@ -27,6 +27,18 @@ PRECISIONS = ["auto", "fp32", "bf16", "fp16"]
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
 
+class _OutputPath(click.Path):
+    """A path that is not empty (``-o ""`` would otherwise mean the current folder)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("the output path is empty; give a file (or, for several inputs, a folder)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+OUTPUT_PATH = _OutputPath(path_type=Path)
+
+
 class FiniteFloatRange(click.FloatRange):
     """A float range that also refuses ``inf`` and ``nan`` (click's accepts both)."""
 
