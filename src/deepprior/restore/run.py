@@ -162,7 +162,8 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
         if s["animation"] is not None or snap_iters:
             raise ConfigError("--animation and --snapshots are not available with tiling")
         result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=s["overlap"], work_dir=s["work_dir"],
-                                         resume=s["resume"], quiet=s["quiet"], fit=fit_problem)
+                                         resume=s["resume"], quiet=s["quiet"], fit=fit_problem,
+                                         tile_map=s["tile_map"])
         net_config, padding = rs.net_config, {"bottom": 0, "right": 0}
     restored = finish(result.image)
     return _finish(problem, rs, s, result, restored, ref_px, recorder, net_config, padding, tile, tiles_report)
