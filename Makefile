@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 # itself only asks for torch>=2.2; override TORCH_PIN to use another build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: setup demo test test-slow test-fuzz test-all lint typecheck bench-quick clean
+.PHONY: setup demo test test-slow test-fuzz test-ray test-all lint typecheck bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_PIN)"
-	$(BIN)/python -m pip install -q -e ".[viz,dev]"
+	$(BIN)/python -m pip install -q -e ".[viz,dev,ray]"
 	touch $@
 
 setup: $(BIN)/.installed
@@ -29,6 +29,10 @@ test-slow: setup
 # the fuzz suite's long budget (FUZZ_SCALE=10 times the default suite's examples; tests/test_fuzz.py)
 test-fuzz: setup
 	$(BIN)/python -m pytest -q -m fuzz tests/test_fuzz.py
+
+# batches on a local Ray cluster of 2 CPUs (tests/test_ray.py)
+test-ray: setup
+	$(BIN)/python -m pytest -q -m ray tests/test_ray.py
 
 test-all: setup
 	$(BIN)/python -m pytest -q -m ""
