@@ -23,6 +23,7 @@ import torch
 from .. import io
 from ..errors import ConfigError, InputError
 from ..fit.loop import Callback, FitResult, StepState
+from ..fit.protocols import CancelFlag
 from ..nets.common import NetConfig
 from ..tiling import Blender, Tile, parse_memory, tile_weights
 from .problem import Problem
@@ -233,6 +234,7 @@ def run_tiled(
     quiet: bool,
     fit: FitFunction,
     echo: Callable[[str], None] | None = None,
+    cancel: CancelFlag | None = None,
 ) -> tuple[FitResult, dict[str, Any]]:
     """Restore ``job`` tile by tile with ``fit``; tile ``i`` is fitted with seed ``seed + i``, so runs are
     repeatable.
@@ -241,6 +243,7 @@ def run_tiled(
     returns an image: the finished tiles (and those found in the work folder), the interrupted tile at its
     partial fit, and the measurement (enlarged when super-resolving) where no tile was fitted. Those tiles
     not fully restored are named through ``echo`` and in ``unrestored``; ``stop_reason`` is ``interrupted``.
+    A set ``cancel`` flag ends the job the same way (``fit`` reads it inside a tile, this loop between tiles).
 
     Returns:
         The blended result and the tiling report: ``tiles`` (one summary per tile fitted or resumed) and
@@ -282,6 +285,8 @@ def run_tiled(
         weights = np.kron(w_lr, np.ones((f, f))) if f > 1 else w_lr
         saved = store.load(t, channels) if store is not None else None
         image: np.ndarray | None = None
+        if cancel is not None and cancel.is_set():
+            interrupted = True
         if saved is not None:
             image, meta = saved
         elif not interrupted:
