@@ -69,6 +69,7 @@ def _png_size_depth(path: Path) -> tuple[int, int, int]:
 
 
 def _stroke(page) -> None:
+    page.wait_for_function("document.getElementById('photo').naturalWidth > 0")  # the canvas has its size
     box = page.locator("#mask").bounding_box()
     y = box["y"] + box["height"] * 0.45
     page.mouse.move(box["x"] + box["width"] * 0.2, y)
@@ -92,6 +93,7 @@ def test_the_page_restores_draws_a_mask_stops_and_downloads(server, tmp_path):
         outside: list[str] = []
         page.on("request", lambda r: None if r.url.startswith(server) else outside.append(r.url))
         page.goto(server)
+        page.wait_for_selector("#task option", state="attached")  # the form comes from /api/form
         assert page.locator("#task option").all_text_contents()[:3] == ["denoise", "inpaint", "super-resolve"]
         page.select_option("#task", "inpaint")
         page.set_input_files("#input-image", str(files["photo"]))

@@ -54,7 +54,7 @@ class Job:
         cancel: the flag the fit loop reads every iteration.
         last_seen: when the page last asked about it (monotonic seconds).
         live: the fit's progress.
-        files: the result files by name (``image``, ``report``, ``preview``).
+        files: the result files by name (``image``, ``report``; ``preview`` and ``input``, for the page).
         lazy: the files drawn when first asked for (``curves``, ``animation``), by name.
         summary: the report's headline (stop reason, iterations, PSNR) once done.
 

@@ -103,6 +103,8 @@ def run_job(job: Job, *, preview_every: float = 2.0) -> None:
     report["input"] = payload.stem
     (work / "report.json").write_text(json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     (work / "preview.png").write_bytes(preview_png(result.image.pixels, result.image.alpha))
+    shown = problem.input_for_score if problem.input_for_score is not None else problem.image.pixels
+    (work / "input.png").write_bytes(preview_png(shown))  # "before": the input as the fit saw it (holes black)
     fit = result.fit
 
     def curves() -> Path:
@@ -119,7 +121,8 @@ def run_job(job: Job, *, preview_every: float = 2.0) -> None:
             shown = [*shown, (fit.stopped_at, result.image.pixels)]
         return write_animation(shown, work / "animation.gif")
 
-    job.files = {"image": image_path, "report": work / "report.json", "preview": work / "preview.png"}
+    job.files = {"image": image_path, "report": work / "report.json", "preview": work / "preview.png",
+                 "input": work / "input.png"}
     job.lazy = {"animation": animation, **({"curves": curves} if curves_available() and fit.history else {})}
     job.summary = {"stop_reason": fit.stop_reason, "iterations": fit.iterations, "stopped_at": fit.stopped_at,
                    "seconds": round(fit.seconds, 2), "psnr": report["psnr"], "input_psnr": report["input_psnr"],

@@ -3,7 +3,8 @@
 Routes: ``/`` the page and ``/static/*`` its script and style (package data: no CDN, no build step);
 ``/api/form`` the tasks' forms; ``/api/uploads`` an image or mask; ``/api/jobs`` a restoration, then
 ``/api/jobs/ID`` its progress (each poll is the page's heartbeat), ``/api/jobs/ID/preview.png``,
-``/api/jobs/ID/stop`` and ``/api/jobs/ID/files/NAME`` (image, report, curves, animation, preview).
+``/api/jobs/ID/stop`` and ``/api/jobs/ID/files/NAME`` (image, report, curves, animation; preview and input:
+8-bit PNGs for the page's before | after).
 Every refusal is ``{"error": "one line"}`` with a 4xx status; nothing is fetched from elsewhere.
 """
 
@@ -209,7 +210,7 @@ def create_app(config: ServerConfig | None = None, work_root: Path | None = None
         if path is None:
             return _error(404, f"no file {name!r} for this job (yet)")
         return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"),
-                            filename=path.name if name != "preview" else None)
+                            filename=path.name if name not in ("preview", "input") else None)
 
     return app
 

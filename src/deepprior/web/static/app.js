@@ -118,7 +118,6 @@ async function chooseImage(input, el, info) {
 
 function showPhoto(u) {
   $("photo").src = u.preview;
-  $("before").src = u.preview;
   mask.reset(u.width, u.height);
   const shown = Math.min(640, Math.max(320, u.width));
   $("stage").style.width = shown + "px";
@@ -216,7 +215,8 @@ function finish() {
 
 function results(job) {
   const s = job.summary;
-  $("after").src = job.files.preview + "?v=" + Date.now();
+  $("after").src = job.files.preview;
+  $("before").src = job.files.input;
   $("results").hidden = false;
   const psnr = s.psnr === null ? "" : `, PSNR ${s.input_psnr === null ? "" : s.input_psnr.toFixed(2) + " -> "}` +
     `${s.psnr.toFixed(2)} dB`;
@@ -233,8 +233,8 @@ function results(job) {
 
 function slide() {
   const v = Number($("slider").value);
-  $("after-clip").style.width = v + "%";
-  $("after").style.width = $("before").getBoundingClientRect().width + "px";
+  $("before-clip").style.width = v + "%";  // the input on the left of the slider, the result on its right
+  $("before").style.width = $("after").getBoundingClientRect().width + "px";
 }
 
 async function init() {
