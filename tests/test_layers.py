@@ -40,16 +40,17 @@ def _dests(command: click.Command) -> set[str]:
 
 
 def test_every_task_is_a_command_with_its_options_and_the_shared_settings():
+    from deepprior.cli.batch import BATCH_KEYS
     from deepprior.restore import Settings
     from deepprior.tasks import TASKS
 
-    shared = set(Settings.__annotations__) - {"callbacks", "cancel"}  # Python only
+    shared = set(Settings.__annotations__) - {"callbacks", "tile_map", "cancel"}  # Python only
     for task in TASKS.values():
         dests = _dests(_command(task.name))
         assert {o.name for o in task.options} <= dests, task.name
         assert shared <= dests, (task.name, shared - dests)
         extra = dests - shared - {o.name for o in task.options} - set(task.inputs)
-        assert extra <= {"inputs", "output", "report", "overwrite"}, (task.name, extra)
+        assert extra <= {"inputs", "output", "report", "overwrite", *BATCH_KEYS}, (task.name, extra)
 
 
 def test_cli_choices_come_from_the_registries():

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from .._version import __version__
+from .batch import BATCH_KEYS, batch_options, run_files
 from .bench import bench
 from .common import (
     CONTEXT,
@@ -19,7 +20,6 @@ from .common import (
     FiniteFloatRange,
     Interrupted,
     LazyGroup,
-    _run_many,
     click_option,
     common_options,
     handle_errors,
@@ -49,21 +49,16 @@ def _task_command(task: Any) -> None:
     """One restoration command per registered task, its options from the task module."""
 
     def command(output: Path, **kwargs: Any) -> None:
-        from ..tasks import run_task
-
         images = {name: kwargs.pop(name) for name in task.inputs} if len(task.inputs) > 1 else None
         inputs = (images[task.inputs[-1]],) if images else kwargs.pop("inputs")
         extra = {o.name: kwargs.pop(o.name) for o in task.options}
         lead = tuple(images[name] for name in task.inputs[:-1]) if images else ()
-
-        def run(f: Path, **common: Any) -> Any:
-            return run_task(task.name, (*lead, f), extra, None, **common)
-
-        _run_many(task.name, run, inputs, output, kwargs, {})
+        batch_opts = {k: kwargs.pop(k) for k in BATCH_KEYS}
+        run_files(task.name, lead, inputs, output, kwargs, extra, batch_opts)
 
     command.__doc__ = task.summary
     fn: Any = handle_errors(command)
-    fn = common_options(fn)
+    fn = batch_options(common_options(fn))
     for option in reversed(task.options):
         fn = click_option(option)(fn)
     fn = click.option("-o", "--output", required=True, type=OUTPUT_PATH,

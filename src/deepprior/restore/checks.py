@@ -93,6 +93,8 @@ def check_settings(s: Mapping[str, Any]) -> None:
         parse_memory(s["max_memory"])
     if s["max_pixels"] is not None:
         _whole(s["max_pixels"], "max_pixels", 1, 2**62)
+    if s["tile_map"] is not None and not callable(s["tile_map"]):
+        raise ConfigError(f"tile_map {s['tile_map']!r} is not callable")
     if s["resume"] and s["work_dir"] is None:
         raise ConfigError("--resume needs --work-dir")
     snapshots = s["snapshots"]

@@ -9,7 +9,7 @@ command line's common flags, one to one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,8 @@ class Settings(TypedDict, total=False):
             limit) [100,000,000].
         output: the file the image is for (CLI ``-o``): its folder and format are checked against the
             image's depth and alpha before the fit; :meth:`Restoration.save` writes there by default [none].
+        tile_map: a parallel map for the tiles of a tiled run, ``tile_map(fn, [args, ...])`` yielding
+            ``fn(*args)`` in order (a batch on Ray passes its own) [none: one tile after another].
 
     Every value is checked before the fit (:mod:`deepprior.restore.checks`, ranges in the README's "Limits").
 
@@ -149,6 +151,7 @@ class Settings(TypedDict, total=False):
     resume: bool
     max_pixels: int | None
     output: str | Path | None
+    tile_map: Callable[[Callable[..., Any], list[tuple[Any, ...]]], Any] | None
 
 
 #: The settings' defaults where they are not None.

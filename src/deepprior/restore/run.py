@@ -166,9 +166,12 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
         if s["animation"] is not None or snap_iters:
             raise ConfigError("--animation and --snapshots are not available with tiling")
         cancel = s["cancel"]
-        fit = fit_problem if cancel is None else functools.partial(fit_problem, cancel=cancel)
+        # the flag reaches a tile's own loop only in this process (a tile_map may fit tiles elsewhere)
+        local = cancel is not None and s["tile_map"] is None
+        fit = functools.partial(fit_problem, cancel=cancel) if local else fit_problem
         result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=s["overlap"], work_dir=s["work_dir"],
-                                         resume=s["resume"], quiet=s["quiet"], fit=fit, cancel=cancel)
+                                         resume=s["resume"], quiet=s["quiet"], fit=fit, cancel=cancel,
+                                         tile_map=s["tile_map"])
         net_config, padding = rs.net_config, {"bottom": 0, "right": 0}
     restored = finish(result.image)
     return _finish(problem, rs, s, result, restored, ref_px, recorder, net_config, padding, tile, tiles_report)

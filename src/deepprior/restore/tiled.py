@@ -78,6 +78,20 @@ def _cut(job: Problem, t_lr: Tile) -> Problem:
     return replace(job, y=y, weights=weights, operator=operator)
 
 
+#: A parallel map for the tiles (``tile_map(fit_tile, [args, ...])`` yields ``fit_tile(*args)`` for each, in
+#: order): Ray's, for a batch on a cluster (:mod:`deepprior.batch.ray_backend`).
+TileMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], Any]
+
+
+def fit_tile(part: Problem, st: Resolved, seed: int, fit: FitFunction, index: int,
+             region: list[int]) -> tuple[np.ndarray, dict[str, Any]]:
+    """Fit one cut-out tile: its image and its summary (picklable, for a worker elsewhere)."""
+    result, _, _ = fit(part, st, seed=seed, callbacks=(), reference=None)
+    meta = {"index": index, "region": region, "iterations": result.iterations, "stopped_at": result.stopped_at,
+            "stop_reason": result.stop_reason, "seconds": round(result.seconds, 2)}
+    return io.from_tensor(result.image), meta
+
+
 def _fallback(job: Problem, t: Tile, t_lr: Tile) -> np.ndarray:
     """What an unfinished tile shows after an interrupt: the measurement, enlarged if needed."""
     lr = io.from_tensor(job.y[..., t_lr.top : t_lr.bottom, t_lr.left : t_lr.right])
@@ -234,6 +248,7 @@ def run_tiled(
     quiet: bool,
     fit: FitFunction,
     echo: Callable[[str], None] | None = None,
+    tile_map: TileMap | None = None,
     cancel: CancelFlag | None = None,
 ) -> tuple[FitResult, dict[str, Any]]:
     """Restore ``job`` tile by tile with ``fit``; tile ``i`` is fitted with seed ``seed + i``, so runs are
@@ -244,6 +259,9 @@ def run_tiled(
     partial fit, and the measurement (enlarged when super-resolving) where no tile was fitted. Those tiles
     not fully restored are named through ``echo`` and in ``unrestored``; ``stop_reason`` is ``interrupted``.
     A set ``cancel`` flag ends the job the same way (``fit`` reads it inside a tile, this loop between tiles).
+
+    With ``tile_map`` the tiles not found in the work folder are fitted through it (in parallel, elsewhere);
+    each is saved to the work folder as its result arrives, in tile order.
 
     Returns:
         The blended result and the tiling report: ``tiles`` (one summary per tile fitted or resumed) and
@@ -280,10 +298,16 @@ def run_tiled(
                 f"estimated time: {per_tile * len(grid) / 60:.1f} min")
         bar = tqdm(total=len(grid), desc="tiles", unit="tile")
     fitted_seconds: list[float] = []
+    saved_tiles = {t_lr.index: store.load(t_lr.scaled(f), channels) for t_lr, _ in grid} if store else {}
+    remote: Any = None
+    if tile_map is not None:
+        todo = [t_lr for t_lr, _ in grid if saved_tiles.get(t_lr.index) is None]
+        remote = iter(tile_map(fit_tile, [
+            (_cut(job, t_lr), st, seed + t_lr.index, fit, t_lr.index, _region(t_lr.scaled(f))) for t_lr in todo]))
     for t_lr, w_lr in grid:
         t = t_lr.scaled(f)
         weights = np.kron(w_lr, np.ones((f, f))) if f > 1 else w_lr
-        saved = store.load(t, channels) if store is not None else None
+        saved = saved_tiles.get(t.index)
         image: np.ndarray | None = None
         if cancel is not None and cancel.is_set():
             interrupted = True
@@ -291,16 +315,15 @@ def run_tiled(
             image, meta = saved
         elif not interrupted:
             try:
-                result, _, _ = fit(_cut(job, t_lr), st, seed=seed + t.index, callbacks=(), reference=None)
+                if remote is not None:
+                    image, meta = next(remote)
+                else:
+                    image, meta = fit_tile(_cut(job, t_lr), st, seed + t.index, fit, t.index, _region(t))
             except KeyboardInterrupt:  # outside the fit's loop (building the network): nothing to show
                 interrupted = True
             else:
-                image = io.from_tensor(result.image)
-                meta = {"index": t.index, "region": [t.top, t.left, t.bottom, t.right],
-                        "iterations": result.iterations, "stopped_at": result.stopped_at,
-                        "stop_reason": result.stop_reason, "seconds": round(result.seconds, 2)}
-                fitted_seconds.append(result.seconds)
-                if result.stop_reason == "interrupted":
+                fitted_seconds.append(float(meta["seconds"]))
+                if meta["stop_reason"] == "interrupted":
                     interrupted = True
                     unrestored.append(t.index)
                 elif store is not None:
@@ -334,6 +357,10 @@ def run_tiled(
         stop_rule={"name": stop, "tiles": len(grid)},
     )
     return result, {"tiles": summaries, "unrestored": unrestored}
+
+
+def _region(t: Tile) -> list[int]:
+    return [t.top, t.left, t.bottom, t.right]
 
 
 def _unrestored_text(unrestored: list[int], count: int, summaries: list[dict[str, Any]],
