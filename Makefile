@@ -6,16 +6,26 @@ BIN := $(VENV)/bin
 # itself only asks for torch>=2.2; override TORCH_PIN to use another build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: setup demo test test-slow test-fuzz test-ray test-all lint typecheck bench-quick clean
+.PHONY: setup browser serve demo test test-slow test-fuzz test-ray test-all lint typecheck bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_PIN)"
-	$(BIN)/python -m pip install -q -e ".[viz,dev,ray]"
+	$(BIN)/python -m pip install -q -e ".[viz,web,dev,ray]"
 	touch $@
 
 setup: $(BIN)/.installed
+
+# The browser test drives the system's Chromium through Playwright (never `playwright install`): Debian's
+# package, installed here when missing (needs root; otherwise it says what to run).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q --no-install-recommends chromium; \
+	  else echo "the browser test needs Chromium: sudo apt-get install chromium (it is skipped without it)"; fi; }
+
+serve: setup
+	$(BIN)/deepprior serve
 
 demo: setup
 	$(BIN)/deepprior demo --out demo-output
@@ -38,7 +48,7 @@ test-all: setup
 	$(BIN)/python -m pytest -q -m ""
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -119,6 +119,27 @@ def test_interrupt_returns_the_current_average():
     assert r.history[-1]["iteration"] == 4
 
 
+def test_a_set_cancel_flag_ends_the_fit_with_the_current_average():
+    import threading
+
+    flag = threading.Event()
+
+    class SetAt(Callback):  # another thread would set it (a web page's Stop button); here, a callback
+        def on_step(self, state):
+            if state.iteration == 5:
+                flag.set()
+
+    torch.manual_seed(0)
+    net = SkipNet(8, 3, TINY)
+    r = Fitter(net, Identity(), _image(), config=FitConfig(num_iter=50, input_depth=8), callbacks=[SetAt()],
+               cancel=flag).run()
+    assert r.stop_reason == "interrupted" and r.iterations == 5 and r.stopped_at == 5
+    assert r.history[-1]["iteration"] == 5 and tuple(r.image.shape) == (1, 3, 32, 24)
+    unset = Fitter(SkipNet(8, 3, TINY), Identity(), _image(), config=FitConfig(num_iter=6, input_depth=8),
+                   cancel=threading.Event()).run()
+    assert unset.stop_reason == "max_iter" and unset.iterations == 6
+
+
 def test_time_limit_stops_early():
     r = _fit(_image(), num_iter=10_000, time_limit=0.5)
     assert r.stop_reason == "time_limit" and r.iterations < 10_000

@@ -44,7 +44,7 @@ def test_every_task_is_a_command_with_its_options_and_the_shared_settings():
     from deepprior.restore import Settings
     from deepprior.tasks import TASKS
 
-    shared = set(Settings.__annotations__) - {"callbacks", "tile_map"}  # Python only
+    shared = set(Settings.__annotations__) - {"callbacks", "tile_map", "cancel"}  # Python only
     for task in TASKS.values():
         dests = _dests(_command(task.name))
         assert {o.name for o in task.options} <= dests, task.name

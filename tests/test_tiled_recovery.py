@@ -166,3 +166,17 @@ def test_sigterm_during_a_tiled_run(tmp_path, odd_rgb):
     unrestored = json.loads(rep.read_text())["config"]["tiling"]["unrestored"]
     assert unrestored and len(list(work.glob("tile_*.npy"))) == 20 - len(unrestored)
     assert io.load_image(out).size_text == "62x74"
+
+
+def test_a_set_cancel_flag_ends_a_tiled_run_between_tiles(odd_rgb):
+    import threading
+
+    from deepprior.errors import ConfigError as _ConfigError
+
+    flag = threading.Event()
+    flag.set()  # set before the first tile: no tile is fitted, the input comes back as given
+    r = deepprior.denoise(odd_rgb, cancel=flag, **TILED)
+    assert r.fit.stop_reason == "interrupted"
+    assert len(r.config["tiling"]["unrestored"]) == 6
+    with pytest.raises(_ConfigError, match="cancel"):
+        deepprior.denoise(odd_rgb, cancel="yes", **TILED)

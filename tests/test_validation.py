@@ -181,7 +181,7 @@ def _cli_options():
     ctx = click.Context(cli)
     for name in cli.list_commands(ctx):
         command = cli.get_command(ctx, name)
-        if name in ("bench", "demo", "nets") or command is None:
+        if name in ("bench", "demo", "nets", "serve") or command is None:  # serve: tests/test_web.py
             continue
         for p in command.params:
             if isinstance(p, click.Option) and not p.is_flag and p.name != "output":

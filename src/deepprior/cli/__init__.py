@@ -1,4 +1,5 @@
-"""The ``deepprior`` command line: one command per registered task, ``degrade``, ``nets``, ``demo``, ``bench``.
+"""The ``deepprior`` command line: one command per registered task, ``degrade``, ``nets``, ``demo``, ``bench``,
+``serve`` (the web page, :mod:`deepprior.web`).
 
 Heavy libraries load inside the commands, so ``deepprior --version`` answers at once.
 """
@@ -16,6 +17,7 @@ from .bench import bench
 from .common import (
     CONTEXT,
     OUTPUT_PATH,
+    FiniteFloatRange,
     Interrupted,
     LazyGroup,
     click_option,
@@ -155,6 +157,34 @@ def demo(out_dir: Path, num_iter: int, seed: int, quiet: bool) -> None:
     from ..demo import run_demo
 
     run_demo(out_dir, num_iter=num_iter, seed=seed, quiet=quiet, echo=click.echo)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; 0.0.0.0 opens the page to the network (no authentication).")
+@click.option("--port", type=click.IntRange(0, 65535), default=7860, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Fits at a time; other users wait in a queue that shows their position.")
+@click.option("--max-upload-mb", type=FiniteFloatRange(min=0, min_open=True), default=32.0, show_default=True,
+              help="Largest upload accepted.")
+@click.option("--max-pixels", type=click.IntRange(min=1), default=4_000_000, show_default=True,
+              help="Largest image accepted (read from the header, before decoding).")
+@click.option("--heartbeat", type=FiniteFloatRange(min=1), default=30.0, show_default=True,
+              help="Seconds without a poll from its page after which a job is cancelled.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="PyTorch CPU threads per fit.")
+@handle_errors
+def serve(host: str, port: int, workers: int, max_upload_mb: float, max_pixels: int, heartbeat: float,
+          device: str, threads: int | None) -> None:
+    """Serve a local web page: restore in the browser, draw the inpainting mask, watch the fit live."""
+    try:
+        from ..web.server import ServerConfig
+        from ..web.server import serve as run
+    except ImportError as exc:
+        raise click.ClickException(f"the web page needs the web extra ({exc.name} is missing): "
+                                   'pip install "deepprior[web]"') from None
+    run(ServerConfig(host=host, port=port, workers=workers, max_upload_mb=max_upload_mb, max_pixels=max_pixels,
+                     heartbeat=heartbeat, device=device, threads=threads))
 
 
 cli.add_command(bench)

@@ -23,6 +23,7 @@ from ..physics.base import ForwardOperator
 from .config import FitConfig
 from .inputs import make_input
 from .losses import MSE, DataTerm
+from .protocols import CancelFlag
 from .seeding import generator_seed
 from .stopping import NoStop, StopRule
 
@@ -128,6 +129,8 @@ class Fitter:
             image to ``y`` entry for entry). Where the data term knows which entries its noise left exact
             (``DataTerm.exact``: for salt-and-pepper, the pixels not pure black or white), only those. The history's
             reference PSNR scores that image too.
+        cancel: a flag read after every iteration (:class:`threading.Event`, set by another thread: a web
+            page's Stop button); once set, the fit ends as Ctrl-C ends it, with the current averaged image.
 
     Example:
         >>> from deepprior.nets import build_net, SkipConfig
@@ -159,8 +162,10 @@ class Fitter:
         loss: DataTerm | None = None,
         net_input: torch.Tensor | None = None,
         keep_known: bool = False,
+        cancel: CancelFlag | None = None,
     ) -> None:
         self.config = config
+        self.cancel = cancel
         self.loss: DataTerm = loss if loss is not None else MSE()
         self.device = torch.device(device)
         self._factor = operator.factor
@@ -368,8 +373,9 @@ class Fitter:
     def run(self) -> FitResult:
         """Fit until the stopping rule fires, the iteration cap, the time limit, or an interrupt.
 
-        Ctrl-C (KeyboardInterrupt) during the loop ends the fit with ``stop_reason="interrupted"`` and the
-        current averaged image; it does not propagate.
+        Ctrl-C (KeyboardInterrupt) during the loop, or the ``cancel`` flag found set after an iteration, ends
+        the fit with ``stop_reason="interrupted"`` and the current averaged image; the interrupt does not
+        propagate.
         """
         cfg = self.config
         self.guard_restores = 0
@@ -389,6 +395,9 @@ class Fitter:
                     cb.on_step(state)
                 if fired:
                     reason = self.stop.name
+                    break
+                if self.cancel is not None and self.cancel.is_set():
+                    reason = "interrupted"
                     break
                 if cfg.time_limit is not None and time.perf_counter() - start >= cfg.time_limit:
                     reason = "time_limit"

@@ -92,3 +92,13 @@ class StepView(Protocol):
 
     @property
     def restored(self) -> bool: ...
+
+
+class CancelFlag(Protocol):
+    """A flag another thread sets to end a fit early (:class:`threading.Event` offers it).
+
+    The loop reads it once per iteration; once set, the fit ends as Ctrl-C ends it: ``stop_reason`` is
+    ``interrupted`` and the result holds the current averaged image. A tiled run also reads it between tiles.
+    """
+
+    def is_set(self) -> bool: ...

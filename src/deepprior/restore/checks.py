@@ -84,6 +84,8 @@ def check_settings(s: Mapping[str, Any]) -> None:
     if s["time_limit"] is not None:
         _positive(s["time_limit"], "time limit")
     check_threads(s["threads"])
+    if s["cancel"] is not None and not callable(getattr(s["cancel"], "is_set", None)):
+        raise ConfigError(f"cancel {s['cancel']!r} is invalid; expected a flag with is_set() (threading.Event)")
     if s["tile"] is not None:
         _whole(s["tile"], "tile", 8, MAX_TILE)
     _whole(s["overlap"], "overlap", 0, MAX_TILE)

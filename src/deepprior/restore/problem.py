@@ -20,6 +20,7 @@ from typing_extensions import TypedDict
 
 from ..fit.loop import Callback
 from ..fit.losses import DataTerm
+from ..fit.protocols import CancelFlag
 from ..io import DEFAULT_MAX_PIXELS, ImageData, ImageSource
 from ..physics.base import ForwardOperator
 from ..presets import PresetRow, TaskInfo
@@ -99,6 +100,9 @@ class Settings(TypedDict, total=False):
         time_limit: seconds after which the fit stops and returns its current image [none].
         quiet: no progress bar [True in the API, False in the CLI].
         callbacks: extra :class:`~deepprior.fit.loop.Callback` hooks (API only) [none].
+        cancel: a flag (:class:`threading.Event`) that another thread sets to end the fit as Ctrl-C does:
+            the current averaged image is returned, ``stop_reason`` ``interrupted``; a tiled run also reads it
+            between tiles (API only; the web page's Stop button) [none].
         reference: the clean image, to report PSNR/SSIM; never used by the fit [none].
         snapshots: iterations at which to save the averaged image [none].
         snapshot_dir: where snapshots go [``STEM_snapshots``].
@@ -133,6 +137,7 @@ class Settings(TypedDict, total=False):
     time_limit: float | None
     quiet: bool
     callbacks: Sequence[Callback]
+    cancel: CancelFlag | None
     reference: ImageSource | None
     snapshots: Sequence[int] | str | None
     snapshot_dir: str | Path | None

@@ -6,6 +6,7 @@ measurement pixels (reflection), the padding is not measured, and the result is 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import torch
 from .. import io
 from ..errors import ConfigError, InputError
 from ..fit.loop import Callback, FitResult, Fitter
+from ..fit.protocols import CancelFlag
 from ..fit.seeding import generator_seed
 from ..fit.stopping import StopRule, make_stop_rule
 from ..io import ImageData
@@ -78,6 +80,7 @@ def prepare(problem: Problem, net_config: NetConfig, net_input: torch.Tensor | N
 
 def fit_problem(
     problem: Problem, rs: Resolved, *, seed: int, callbacks: Sequence[Callback], reference: torch.Tensor | None,
+    cancel: CancelFlag | None = None,
 ) -> tuple[FitResult, Prepared, StopRule]:
     """Fit one (untiled) problem: build the network and the rule, pad, run the loop."""
     prep = prepare(problem, rs.net_config, rs.net_input)
@@ -87,7 +90,7 @@ def fit_problem(
     fitter = Fitter(
         network, prep.operator, prep.y, config=rs.fit, weights=prep.weights, region=prep.region, stop=rule,
         callbacks=callbacks, reference=reference, device=rs.device, seed=seed, loss=problem.loss,
-        net_input=prep.net_input, keep_known=problem.keep_known,
+        net_input=prep.net_input, keep_known=problem.keep_known, cancel=cancel,
     )
     return fitter.run(), prep, rule
 
@@ -153,7 +156,8 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
         if snap_iters:
             folder = Path(s["snapshot_dir"]) if s["snapshot_dir"] is not None else Path(f"{problem.stem}_snapshots")
             cbs.append(Snapshots(snap_iters, folder, problem.stem, finish))
-        result, prep, _ = fit_problem(problem, rs, seed=rs.seed, callbacks=cbs, reference=ref_tensor)
+        result, prep, _ = fit_problem(problem, rs, seed=rs.seed, callbacks=cbs, reference=ref_tensor,
+                                      cancel=s["cancel"])
         net_config: NetConfig = prep.net_config
         padding = {"bottom": prep.pad[0], "right": prep.pad[1]}
     else:
@@ -161,8 +165,12 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
 
         if s["animation"] is not None or snap_iters:
             raise ConfigError("--animation and --snapshots are not available with tiling")
+        cancel = s["cancel"]
+        # the flag reaches a tile's own loop only in this process (a tile_map may fit tiles elsewhere)
+        local = cancel is not None and s["tile_map"] is None
+        fit = functools.partial(fit_problem, cancel=cancel) if local else fit_problem
         result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=s["overlap"], work_dir=s["work_dir"],
-                                         resume=s["resume"], quiet=s["quiet"], fit=fit_problem,
+                                         resume=s["resume"], quiet=s["quiet"], fit=fit, cancel=cancel,
                                          tile_map=s["tile_map"])
         net_config, padding = rs.net_config, {"bottom": 0, "right": 0}
     restored = finish(result.image)

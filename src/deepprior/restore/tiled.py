@@ -23,6 +23,7 @@ import torch
 from .. import io
 from ..errors import ConfigError, InputError
 from ..fit.loop import Callback, FitResult, StepState
+from ..fit.protocols import CancelFlag
 from ..nets.common import NetConfig
 from ..tiling import Blender, Tile, parse_memory, tile_weights
 from .problem import Problem
@@ -248,6 +249,7 @@ def run_tiled(
     fit: FitFunction,
     echo: Callable[[str], None] | None = None,
     tile_map: TileMap | None = None,
+    cancel: CancelFlag | None = None,
 ) -> tuple[FitResult, dict[str, Any]]:
     """Restore ``job`` tile by tile with ``fit``; tile ``i`` is fitted with seed ``seed + i``, so runs are
     repeatable.
@@ -256,6 +258,7 @@ def run_tiled(
     returns an image: the finished tiles (and those found in the work folder), the interrupted tile at its
     partial fit, and the measurement (enlarged when super-resolving) where no tile was fitted. Those tiles
     not fully restored are named through ``echo`` and in ``unrestored``; ``stop_reason`` is ``interrupted``.
+    A set ``cancel`` flag ends the job the same way (``fit`` reads it inside a tile, this loop between tiles).
 
     With ``tile_map`` the tiles not found in the work folder are fitted through it (in parallel, elsewhere);
     each is saved to the work folder as its result arrives, in tile order.
@@ -306,6 +309,8 @@ def run_tiled(
         weights = np.kron(w_lr, np.ones((f, f))) if f > 1 else w_lr
         saved = saved_tiles.get(t.index)
         image: np.ndarray | None = None
+        if cancel is not None and cancel.is_set():
+            interrupted = True
         if saved is not None:
             image, meta = saved
         elif not interrupted:

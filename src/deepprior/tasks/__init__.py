@@ -16,7 +16,7 @@ from ..fit.seeding import generator_seed
 from ..io import ImageData, ImageSource
 from ..presets import PRESET_HEAD, PRESET_NAMES, Preset, TaskInfo, preset_line
 from ..presets import resolve_preset as _resolve_row
-from ..restore import Restoration, Settings, restore
+from ..restore import Problem, Restoration, Settings, restore
 from ..restore.checks import check_seed, check_settings
 from ..restore.problem import merged
 from . import deblur, denoise, flash, inpaint, jpeg, superres
@@ -33,11 +33,12 @@ def check_size(img: ImageData, what: str = "image", min_side: int = 8) -> None:
         raise InputError(f"{what} is {img.size_text}; deepprior needs at least {min_side}x{min_side} pixels")
 
 
-def run_task(name: str, images: Sequence[ImageSource], options: Mapping[str, Any],
-             settings: Settings | None = None, **common: Any) -> Restoration:
-    """Read the images, build the task's problem and restore it (what every API function does).
+def build_problem(name: str, images: Sequence[ImageSource], options: Mapping[str, Any],
+                  settings: Settings | None = None, **common: Any) -> Problem:
+    """Read the images and build the task's problem, before any fit (the first half of :func:`run_task`).
 
-    The settings are checked first, then each image's header (``max_pixels``, one frame), then the rest.
+    The settings are checked first, then each image's header (``max_pixels``, one frame), then the rest:
+    every bad input (an unreadable file, a mask of another size) is refused here, in one line.
     """
     task = TASKS.get_task(name)
     values = option_values(task.options, options)
@@ -47,6 +48,13 @@ def run_task(name: str, images: Sequence[ImageSource], options: Mapping[str, Any
     check_size(loaded[-1], task.target, task.min_side)
     problem = task.build(*loaded, **values)
     problem.stem = stem_of(images[-1])
+    return problem
+
+
+def run_task(name: str, images: Sequence[ImageSource], options: Mapping[str, Any],
+             settings: Settings | None = None, **common: Any) -> Restoration:
+    """Read the images, build the task's problem and restore it (what every API function does)."""
+    problem = build_problem(name, images, options, settings, **common)
     return restore(problem, settings, **common)
 
 
@@ -117,5 +125,5 @@ def degrade_image(image: ImageSource, *, seed: int = 0, **options: Any) -> tuple
     return out, mask, ", ".join(parts)
 
 
-__all__ = ["TASKS", "Option", "Stage", "Table", "Task", "degrade_image", "preset_table", "presets_for",
+__all__ = ["TASKS", "Option", "Stage", "Table", "Task", "build_problem", "degrade_image", "preset_table", "presets_for",
            "resolve_preset", "run_task", "stage_options", "tables"]
