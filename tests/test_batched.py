@@ -166,3 +166,40 @@ def test_stacked_adam_is_torch_adam_per_row() -> None:
     for i, r in enumerate(rows):
         assert torch.equal(w[i].detach(), r.detach())  # bit for bit
     assert stacked.steps == [6, 4, 5]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    torch.set_num_threads(1)  # after conftest's 2: the shared development machine
+    yield
+
+
+def _noisy(n: int, side: int = 32) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:side, 0:side]
+    clean = [(np.sin(xx / (3.0 + k)) * 0.3 + 0.5)[..., None].repeat(3, axis=2) for k in range(n)]
+    return [np.clip(c + rng.normal(0, 25 / 255, c.shape), 0, 1) for c in clean]
+
+
+def test_denoise_many_matches_denoise_alone() -> None:
+    import deepprior
+
+    images = [*_noisy(2), _noisy(1, side=24)[0]]  # two of one size (a batch), one of another (alone)
+    opts = {"sigma": 25, "num_iter": 12, "preset": "fast", "precision": "fp32", "stop": "none"}
+    many = deepprior.denoise_many(images, seeds=[0, 1, 2], **opts)  # type: ignore[arg-type]
+    alone = [deepprior.denoise(img, seed=i, **opts) for i, img in enumerate(images)]  # type: ignore[arg-type]
+    assert [r.config["batch"]["batched"] for r in many] == [True, True, False]
+    assert many[2].config["batch"]["reason"] == "no other image of its size and settings"
+    for m, a in zip(many, alone, strict=True):
+        assert m.fit.iterations == a.fit.iterations == 12
+        diff = np.abs(m.image.pixels.astype(float) - a.image.pixels.astype(float)).max()
+        assert diff <= 0.03, diff  # float32 rounding, as above (pixels on [0, 1])
+
+
+def test_denoise_many_refuses_one_file_settings() -> None:
+    import deepprior
+
+    with pytest.raises(deepprior.ConfigError, match="save each Restoration"):
+        deepprior.denoise_many(_noisy(2, 16), sigma=25, output="x.png")
+    with pytest.raises(deepprior.ConfigError, match="seeds has 1 entries for 2 images"):
+        deepprior.denoise_many(_noisy(2, 16), sigma=25, seeds=[0])
