@@ -144,6 +144,10 @@ def test_obstacles_are_named() -> None:
         run_batched(mixed)
     sizes = [_fitter(ys[0], 0, config), _fitter(_images(1, (16, 16))[0], 1, config)]
     assert batch_obstacle(sizes) == "the images differ in size"
+    layout = [_fitter(y, i, config.updated(channels_last=True)) for i, y in enumerate(ys)]
+    assert "channels-last" in (batch_obstacle(layout) or "")
+    half = [_fitter(y, i, config.updated(precision="bf16")) for i, y in enumerate(ys)]
+    assert "autocast does not reach inside" in (batch_obstacle(half) or "")
     grow = build_net("pg", in_channels=4, out_channels=3)
     assert "grows" in (batch_obstacle([Fitter(grow, Identity(), ys[0], config=config)]) or "")
 

@@ -13,11 +13,12 @@ B serial fits. Each image's result therefore equals its own serial fit's to roun
 fires it leaves the batch and the others go on.
 
 What is not batched (:func:`batch_obstacle` names it, and callers fit those one at a time): different fit
-settings or architectures, growing networks (a fresh optimiser per phase), ``torch.compile``, and
-half precision: autocast does not reach inside ``vmap`` (measured with torch 2.13 on the CPU: the batched
-convolutions ran in float32), so a bf16 or fp16 batch would not be its members' own fits.
-BatchNorm's running statistics are not tracked in the batch; the fit never reads them (it runs in training
-mode throughout).
+settings or architectures, growing networks (a fresh optimiser per phase), ``torch.compile``, networks in
+channels-last layout (wrong gradients under ``vmap``, measured; the layout changes no arithmetic, so build
+the batch's fits without it), and half precision: autocast does not reach inside ``vmap`` (measured with
+torch 2.13 on the CPU: the batched convolutions ran in float32), so a bf16 or fp16 batch would not be its
+members' own fits. BatchNorm's running statistics are not tracked in the batch; the fit never reads them (it
+runs in training mode throughout).
 
 References:
     Ulyanov, Vedaldi and Lempitsky, "Deep Image Prior", CVPR 2018.
@@ -63,6 +64,11 @@ def batch_obstacle(fitters: Sequence[Fitter]) -> str | None:
         # Measured with torch 2.13 on the CPU: under vmap the convolutions ran in float32 although autocast was
         # on (inside the mapped function too), so a bf16 batch would fit other images than its members' own fits.
         return f"{cfg.precision} autocast does not reach inside torch.func.vmap (the batch would compute in float32)"
+    if cfg.channels_last:
+        # Measured with torch 2.13 on the CPU: with the members' networks in channels-last layout, a batch of two
+        # got a wrong gradient for the 1x1 output convolution (an update of the opposite sign; float64 too).
+        # The layout changes no arithmetic of a fit, so callers build the batch's fits without it.
+        return "channels-last networks get wrong gradients under torch.func.vmap (build the fits without it)"
     shapes = [(name, tuple(p.shape)) for name, p in first.net.named_parameters()]
     for f in fitters:
         if f.config != cfg:
@@ -196,7 +202,9 @@ class _Functional:
 
 
 def _stack(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
-    return torch.stack([t.detach() for t in tensors]).requires_grad_(True)
+    # contiguous: with channels-last weights stacked as they are, the batched fit went wrong (measured with
+    # torch 2.13 on the CPU, in float64 too: 3 dB off its own fits after 200 iterations)
+    return torch.stack([t.detach().contiguous() for t in tensors]).requires_grad_(True)
 
 
 def run_batched(fitters: Sequence[Fitter], *, batch_size: int | None = None) -> list[FitResult]:
@@ -255,7 +263,7 @@ def _run_one_batch(fitters: list[Fitter]) -> list[FitResult]:
     own = [dict(f.net.named_parameters()) for f in fitters]
     own_buffers = [dict(f.net.named_buffers()) for f in fitters]
     params = [_stack([p[n] for p in own]) for n in names]
-    buffers = [torch.stack([b[n].detach() for b in own_buffers]) for n in buffer_names]
+    buffers = [torch.stack([b[n].detach().contiguous() for b in own_buffers]) for n in buffer_names]
     batched_forward = vmap(_Functional(template, [*names, *buffer_names]))
     adam = StackedAdam(params, lr=cfg.lr)
     saved = [p.detach().clone() for p in params] if cfg.guard else []
@@ -279,7 +287,7 @@ def _run_one_batch(fitters: list[Fitter]) -> list[FitResult]:
                 z, members[i].z_base = members[i].fitter._perturbed_input(members[i].z_base)
                 zs.append(z)
             with first.autocast():
-                out_all = batched_forward([*params, *buffers], torch.stack(zs))
+                out_all = batched_forward([*params, *buffers], torch.stack([z.contiguous() for z in zs]))
             out_all = out_all.float()
             losses: list[torch.Tensor] = []
             restored: list[bool] = []

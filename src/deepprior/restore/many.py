@@ -4,7 +4,9 @@
 fit (its network seeded by its own seed), groups the fits that can share a batch (same size, network and
 settings: :func:`~deepprior.fit.batched.batch_obstacle`) and runs each group with
 :func:`~deepprior.fit.batched.run_batched`. Each image keeps its own stopping rule and leaves the batch
-when the rule fires. Everything else (scoring, the report) is :func:`~deepprior.restore.restore`'s.
+when the rule fires. Everything else (scoring, the report) is :func:`~deepprior.restore.restore`'s, except
+the memory layout: fits are built without channels-last (it changes no arithmetic of a fit, and gave wrong
+gradients under ``vmap``: :func:`~deepprior.fit.batched.batch_obstacle`).
 
 References:
     Ulyanov, Vedaldi and Lempitsky, "Deep Image Prior", CVPR 2018.
@@ -13,6 +15,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,6 +97,8 @@ def restore_many(problems: Sequence[Problem], settings: Settings | None = None, 
     for problem, seed, reference in zip(problems, seed_list, ref_list, strict=True):
         own = {**s, "seed": seed}
         rs = resolve(problem, own)
+        if rs.fit.channels_last:  # a memory layout only (no arithmetic changes), and wrong under vmap: off here
+            rs = dataclasses.replace(rs, fit=rs.fit.updated(channels_last=False))
         if _tile_size(problem, rs, own) is not None:  # too large for one fit: alone, in tiles
             jobs.append(restore(problem, settings, **{**options, "seed": seed, "reference": reference}))
             continue
