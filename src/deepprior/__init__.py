@@ -18,13 +18,14 @@ from ._version import __version__
 from .errors import ConfigError, DeepPriorError, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import deblur, degrade, denoise, flash_no_flash, inpaint, jpeg, super_resolve
+    from .api import deblur, degrade, denoise, denoise_many, flash_no_flash, inpaint, jpeg, super_resolve
     from .fit.loop import FitResult, Fitter
     from .restore import Problem, Restoration, Settings, restore
     from .tasks import TASKS
 
 _LAZY = {
     "denoise": "deepprior.api",
+    "denoise_many": "deepprior.api",
     "inpaint": "deepprior.api",
     "super_resolve": "deepprior.api",
     "jpeg": "deepprior.api",
@@ -60,6 +61,7 @@ __all__ = [
     "deblur",
     "degrade",
     "denoise",
+    "denoise_many",
     "flash_no_flash",
     "inpaint",
     "jpeg",

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,8 @@ from typing_extensions import Unpack
 from .io import ImageData, ImageSource
 from .restore import Restoration, Settings
 from .restore.callbacks import FrameRecorder, ProgressBar, RunEstimate, Snapshots, default_frames
-from .tasks import degrade_image, run_task
+from .restore.many import BATCH_SIZE
+from .tasks import degrade_image, run_task, run_task_many
 from .tasks.denoise import NOISES
 from .tasks.inpaint import is_scattered
 from .tasks.superres import SCALES
@@ -56,6 +58,48 @@ def denoise(image: ImageSource, *, sigma: float | None = None, noise: str | None
     """
     task = {"sigma": sigma, "noise": noise, "peak": peak, "amount": amount, "loss": loss, "keep_known": keep_known}
     return run_task("denoise", (image,), task, settings, **options)
+
+
+def denoise_many(images: Sequence[ImageSource], *, sigma: float | None = None, noise: str | None = None,
+                 peak: float | None = None, amount: float | None = None, loss: str | None = None,
+                 keep_known: bool | None = None, seeds: Sequence[int] | None = None,
+                 references: Sequence[ImageSource | None] | None = None, batch_size: int | None = BATCH_SIZE,
+                 settings: Settings | None = None, **options: Unpack[Settings]) -> list[Restoration]:
+    """Denoise many images, fitting same-sized ones together: one network per image, one forward and backward
+    for the batch (:mod:`deepprior.fit.batched`). Each result is the one :func:`denoise` gives that image
+    alone with the same settings and seed (to rounding: the batched convolutions round differently), with
+    its own stop; for tiny images (32x32) this is faster than one at a time (README, "Many tiny images").
+
+    Args:
+        images: the noisy images; those of one size (and settings) share a batch, others are fitted apart.
+        sigma: as :func:`denoise`'s, for every image (likewise ``noise``, ``peak``, ``amount``, ``loss``,
+            ``keep_known``; a blind fit estimates each image's noise on its own).
+        noise: see ``sigma``.
+        peak: see ``sigma``.
+        amount: see ``sigma``.
+        loss: see ``sigma``.
+        keep_known: see ``sigma``.
+        seeds: one seed per image (default: the ``seed`` setting for every image).
+        references: one clean image (or None) per image, to score each result.
+        batch_size: at most this many fits at once (None: all of a size).
+        settings: the shared settings as one object; flat keywords override it. Settings that name one
+            file (``output``, ``curves``, ``compare``, ``animation``, ``snapshots``) and ``tile`` are refused.
+        **options: the shared settings as keywords.
+
+    Returns:
+        One :class:`Restoration` per image, in order; ``config["batch"]`` says how each was fitted.
+
+    Example:
+        >>> import numpy as np, deepprior
+        >>> imgs = [np.full((16, 16), v) for v in (0.3, 0.6)]
+        >>> rs = deepprior.denoise_many(imgs, sigma=25, num_iter=2, preset="fast")
+        >>> [r.fit.iterations for r in rs], rs[0].config["batch"]
+        ([2, 2], {'size': 2, 'batched': True})
+
+    """
+    task = {"sigma": sigma, "noise": noise, "peak": peak, "amount": amount, "loss": loss, "keep_known": keep_known}
+    return run_task_many("denoise", [(image,) for image in images], task, settings, seeds=seeds,
+                         references=references, batch_size=batch_size, **options)
 
 
 def inpaint(image: ImageSource, *, mask: ImageSource | np.ndarray | None = None, keep_known: bool = True,
@@ -158,5 +202,5 @@ def degrade(image: ImageSource, *, seed: int = 0, **options: Any) -> Degradation
 
 
 __all__ = ["SCALES", "Degradation", "FrameRecorder", "ProgressBar", "Restoration", "RunEstimate", "Settings",
-           "Snapshots", "deblur", "default_frames", "degrade", "denoise", "flash_no_flash", "inpaint", "is_scattered",
-           "jpeg", "super_resolve"]
+           "Snapshots", "deblur", "default_frames", "degrade", "denoise", "denoise_many", "flash_no_flash", "inpaint",
+           "is_scattered", "jpeg", "super_resolve"]

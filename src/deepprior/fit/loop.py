@@ -404,6 +404,14 @@ class Fitter:
                     break
         except KeyboardInterrupt:
             reason = "interrupted"
+        return self.finish(state, history, reason, start)
+
+    def finish(self, state: StepState | None, history: list[dict[str, Any]], reason: str,
+               start: float) -> FitResult:
+        """The result of a fit that ended after ``state`` (None: no iteration ran) for ``reason``: the stopping
+        rule's chosen image or the last averaged one, cropped and clamped (``run`` and the batched loop of
+        :mod:`deepprior.fit.batched` end here alike). ``start`` is the loop's ``time.perf_counter()`` start.
+        """
         seconds = time.perf_counter() - start
         iterations = 0 if state is None else state.iteration
         if state is not None and (not history or history[-1]["iteration"] != iterations):

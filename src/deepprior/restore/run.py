@@ -83,6 +83,16 @@ def fit_problem(
     cancel: CancelFlag | None = None,
 ) -> tuple[FitResult, Prepared, StopRule]:
     """Fit one (untiled) problem: build the network and the rule, pad, run the loop."""
+    fitter, prep, rule = build_fitter(problem, rs, seed=seed, callbacks=callbacks, reference=reference,
+                                      cancel=cancel)
+    return fitter.run(), prep, rule
+
+
+def build_fitter(
+    problem: Problem, rs: Resolved, *, seed: int, callbacks: Sequence[Callback], reference: torch.Tensor | None,
+    cancel: CancelFlag | None = None,
+) -> tuple[Fitter, Prepared, StopRule]:
+    """The fit of one (untiled) problem, ready to run: the network (seeded), the rule, the padded problem."""
     prep = prepare(problem, rs.net_config, rs.net_input)
     torch.manual_seed(generator_seed(seed))
     network = rs.entry.builder(rs.fit.input_depth, problem.image.channels, prep.net_config)
@@ -92,7 +102,7 @@ def fit_problem(
         callbacks=callbacks, reference=reference, device=rs.device, seed=seed, loss=problem.loss,
         net_input=prep.net_input, keep_known=problem.keep_known, cancel=cancel,
     )
-    return fitter.run(), prep, rule
+    return fitter, prep, rule
 
 
 def _load_reference(reference: Any, shape: tuple[int, int], channels: int) -> np.ndarray | None:
@@ -257,4 +267,4 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["Prepared", "fit_problem", "prepare", "restore"]
+__all__ = ["Prepared", "build_fitter", "fit_problem", "prepare", "restore"]

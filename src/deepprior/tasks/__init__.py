@@ -18,6 +18,7 @@ from ..presets import PRESET_HEAD, PRESET_NAMES, Preset, TaskInfo, preset_line
 from ..presets import resolve_preset as _resolve_row
 from ..restore import Problem, Restoration, Settings, restore
 from ..restore.checks import check_seed, check_settings
+from ..restore.many import BATCH_SIZE, restore_many
 from ..restore.problem import merged
 from . import deblur, denoise, flash, inpaint, jpeg, superres
 from .base import Option, Registry, Stage, Table, Task, option_values, stem_of
@@ -56,6 +57,27 @@ def run_task(name: str, images: Sequence[ImageSource], options: Mapping[str, Any
     """Read the images, build the task's problem and restore it (what every API function does)."""
     problem = build_problem(name, images, options, settings, **common)
     return restore(problem, settings, **common)
+
+
+def run_task_many(name: str, inputs: Sequence[Sequence[ImageSource]], options: Mapping[str, Any],
+                  settings: Settings | None = None, *, seeds: Sequence[int] | None = None,
+                  references: Sequence[ImageSource | None] | None = None, batch_size: int | None = BATCH_SIZE,
+                  **common: Any) -> list[Restoration]:
+    """:func:`run_task` for many inputs (each a tuple of the task's images) with the same task options: the
+    same-sized ones fitted as one batch (:func:`~deepprior.restore.many.restore_many`).
+    """
+    task = TASKS.get_task(name)
+    values = option_values(task.options, options)
+    s = merged(settings, common)
+    check_settings(s)
+    problems = []
+    for images in inputs:
+        loaded = [io.load_image(source, max_pixels=s["max_pixels"]) for source in images]
+        check_size(loaded[-1], task.target, task.min_side)
+        problem = task.build(*loaded, **values)
+        problem.stem = stem_of(images[-1])
+        problems.append(problem)
+    return restore_many(problems, settings, seeds=seeds, references=references, batch_size=batch_size, **common)
 
 
 def resolve_preset(name: str, info: TaskInfo) -> Preset:
@@ -126,4 +148,4 @@ def degrade_image(image: ImageSource, *, seed: int = 0, **options: Any) -> tuple
 
 
 __all__ = ["TASKS", "Option", "Stage", "Table", "Task", "build_problem", "degrade_image", "preset_table", "presets_for",
-           "resolve_preset", "run_task", "stage_options", "tables"]
+           "resolve_preset", "run_task", "run_task_many", "stage_options", "tables"]
