@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
+from ..formats import WRITABLE_SUFFIXES
 
-#: The suffixes a folder is searched for (other files in it are left alone).
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+#: The suffixes a folder is searched for (other files in it are left alone): the formats deepprior knows.
+IMAGE_SUFFIXES = frozenset(WRITABLE_SUFFIXES)
 
 #: ``--format`` names and their suffix (``same``: the input's own).
 FORMATS: dict[str, str | None] = {"png": ".png", "tiff": ".tif", "jpg": ".jpg", "webp": ".webp", "bmp": ".bmp",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -219,7 +218,9 @@ class _Driver:
 
     def run(self, specs: list[Any], bad: dict[int, str], folder_problems: list[str],
             make: Callable[[], Any], *, skip_existing: bool) -> None:
-        here = {"backend": "driver", "host": socket.gethostname(), "pid": os.getpid()}
+        from ..batch.worker import where
+
+        here = where("driver")
         for text in folder_problems:
             self.say(f"skipped: {text}")
         for index, message in sorted(bad.items()):

@@ -260,20 +260,16 @@ async function init() {
   for (const radio of document.querySelectorAll("input[name=tool]")) {
     radio.addEventListener("change", () => mask.setTool(radio.value));
   }
-  $("mask-file").addEventListener("change", async () => {
+  // An optional second file (mask, reference): uploaded on choice, its id kept in state[key].
+  const uploadOnChange = (id, key) => $(id).addEventListener("change", async () => {
     say("");
-    state.maskFile = null;
-    const el = $("mask-file");
+    state[key] = null;
+    const el = $(id);
     if (!el.files.length) return;
-    try { state.maskFile = await upload(el.files[0]); } catch (err) { el.value = ""; say(err.message); }
+    try { state[key] = await upload(el.files[0]); } catch (err) { el.value = ""; say(err.message); }
   });
-  $("reference").addEventListener("change", async () => {
-    say("");
-    state.reference = null;
-    const el = $("reference");
-    if (!el.files.length) return;
-    try { state.reference = await upload(el.files[0]); } catch (err) { el.value = ""; say(err.message); }
-  });
+  uploadOnChange("mask-file", "maskFile");
+  uploadOnChange("reference", "reference");
   $("slider").addEventListener("input", slide);
   // A closed page stops its job at once (else the server cancels it once the polls stop).
   window.addEventListener("pagehide", () => {
