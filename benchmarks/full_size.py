@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from common import DATA, paper_s_per_iter
 from deepprior import api, io
@@ -32,6 +33,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--tile", type=int, default=None, help="restore in tiles of this size (issue #20, lever 1)")
     ap.add_argument("--overlap", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's)")
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
     rows = json.loads(args.json.read_text())["rows"] if args.json.exists() else []
@@ -43,8 +45,12 @@ def main() -> None:
         noisy = io.load_image(root / f"{name}_noisy.png").pixels
         gt = io.load_image(root / f"{name}_GT.png").pixels
         before = paper_s_per_iter(noisy, args.threads)
-        tiling = {} if args.tile is None else {"tile": args.tile, "overlap": args.overlap}
-        r = api.denoise(noisy, reference=gt, threads=args.threads, **tiling, **({} if args.blind else {"sigma": 25}))
+        options: dict[str, Any] = {} if args.tile is None else {"tile": args.tile, "overlap": args.overlap}
+        if args.lr is not None:
+            options["lr"] = args.lr
+        if not args.blind:
+            options["sigma"] = 25
+        r = api.denoise(noisy, reference=gt, threads=args.threads, **options)
         after = paper_s_per_iter(noisy, args.threads)
         ref_s = (before + after) / 2
         scored = [h for h in r.fit.history if h.get("psnr") is not None]  # tiled fits score no whole image
