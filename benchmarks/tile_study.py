@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from common import DATA
 from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
+from deepprior.fit.stopping.method_noise import MethodNoiseConfig
 from deepprior.tiling import tile_grid
 
 #: Settings each variant passes to ``api.denoise`` on top of the defaults.
@@ -67,7 +69,8 @@ def main() -> None:
                              "wall": round(wall, 1), "oracle_psnr": best["psnr"],
                              "oracle_iteration": best["iteration"], "lr": r.config["fit"]["lr"],
                              "precision": r.precision,
-                             "curve": [[h["iteration"], round(h["psnr"], 3)] for h in scored]})
+                             "curve": [[h["iteration"], round(h["psnr"], 3)] for h in scored],
+                             "stop_pace": MethodNoiseConfig().pace(math.sqrt((t.bottom - t.top) * (t.right - t.left)))})
                 print(f"{name} tile {index} {variant}: {r.psnr:.2f} dB at {r.fit.iterations} it "
                       f"({r.fit.seconds:.0f} s); oracle {best['psnr']:.2f} @ {best['iteration']}", flush=True)
                 meta = {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/tile_study.py",
