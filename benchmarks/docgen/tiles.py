@@ -40,11 +40,11 @@ def tiled_table() -> str:
     for r in _tiled():
         u = untiled.get(r["image"])
         body.append([r["image"], f"{r['tile']} / {r['overlap']}", r["lr"], r["stop"]["tiles"], f"{r['psnr']:.2f}",
-                     f"{paper[r['image']] - FLOOR_DB:.2f}",
+                     f"{paper[r['image']]:.2f} / {paper[r['image']] - FLOOR_DB:.2f}",
                      "—" if u is None else f"{u['psnr']:.2f} ({ratio(u):.3f})",
                      r["iterations"], f"{r['seconds']:.0f}",
                      " / ".join(f"{s:.2f}" for s in r["reference_s_per_iter"]), f"{ratio(r):.3f}"])
-    return table(["image", "tile / overlap", "lr", "tiles", "PSNR", "floor (paper config. with stop - 0.5)",
+    return table(["image", "tile / overlap", "lr", "tiles", "PSNR", "paper config. with stop (GPU) / floor (- 0.5)",
                   "untiled `fast` PSNR (ratio)", "iterations (sum)", "seconds", "reference s / it (before / after)",
                   "ratio"], body)
 
@@ -106,6 +106,11 @@ def _tiled128() -> list[Row]:
     return [r for r in _tiled() if r["tile"] == 128 and _calm(r)]
 
 
+def _latest128() -> dict[str, Row]:
+    """Per image, the last 128 / 16 tiled run (files in ``TILED`` order, rows in run order)."""
+    return {r["image"]: r for r in _tiled() if r["tile"] == 128 and r["overlap"] == 16}
+
+
 def _calm(row: Row) -> bool:
     before, after = row["reference_s_per_iter"]
     return max(before, after) <= 1.3 * min(before, after)
@@ -124,6 +129,10 @@ VALUES: dict[str, Callable[[], Any]] = {
                                             if r["region"][2] - r["region"][0] == 160),
     "tiled_min_ref_s": lambda: min(ref_s(r) for r in _tiled()),
     "tiled128_calm_runs": lambda: len(_tiled128()),
+    "tiled128_images": lambda: len(_latest128()),
+    "tiled128_mean_psnr": lambda: mean(r["psnr"] for r in _latest128().values()),
+    "tiled128_paper_mean": lambda: mean(_paper_auto()[i] for i in _latest128()),
+    "tiled128_largest_shortfall": lambda: max(_paper_auto()[i] - r["psnr"] for i, r in _latest128().items()),
     "tiled128_calm_ratio_min": lambda: min(ratio(r) for r in _tiled128()),
     "tiled128_calm_ratio_max": lambda: max(ratio(r) for r in _tiled128()),
     "tiled128_s_per_mp_min": lambda: min(s_per_megapixel(r) for r in _tiled128()),
