@@ -34,6 +34,11 @@ def _untiled() -> dict[str, Row]:
     return {r["image"]: r for r in rows(*CPU_W48)}
 
 
+def _ratio_cell(row: Row) -> str:
+    """A row's ratio, marked where its two reference timings disagree (the smaller one is used)."""
+    return f"{ratio(row):.3f}" + ("" if _calm(row) else "*")
+
+
 def tiled_table() -> str:
     """Each tiled run of the default (`fast`, sigma given, automatic stop per tile) beside the untiled one."""
     paper, untiled, body = _paper_auto(), _untiled(), []
@@ -41,9 +46,9 @@ def tiled_table() -> str:
         u = untiled.get(r["image"])
         body.append([r["image"], f"{r['tile']} / {r['overlap']}", r["lr"], r["stop"]["tiles"], f"{r['psnr']:.2f}",
                      f"{paper[r['image']]:.2f} / {paper[r['image']] - FLOOR_DB:.2f}",
-                     "—" if u is None else f"{u['psnr']:.2f} ({ratio(u):.3f})",
+                     "—" if u is None else f"{u['psnr']:.2f} ({_ratio_cell(u)})",
                      r["iterations"], f"{r['seconds']:.0f}",
-                     " / ".join(f"{s:.2f}" for s in r["reference_s_per_iter"]), f"{ratio(r):.3f}"])
+                     " / ".join(f"{s:.2f}" for s in r["reference_s_per_iter"]), _ratio_cell(r)])
     return table(["image", "tile / overlap", "lr", "tiles", "PSNR", "paper config. with stop (GPU) / floor (- 0.5)",
                   "untiled `fast` PSNR (ratio)", "iterations (sum)", "seconds", "reference s / it (before / after)",
                   "ratio"], body)
