@@ -84,11 +84,18 @@ def last_iteration(row: Row) -> int:
     return max(h["iteration"] for h in row["history"])
 
 
+def disturbed(row: Row) -> bool:
+    """Whether a full-size row's reference timings before and after the fit disagree: one more than 30 % above
+    the other (another job disturbed it)."""
+    a, b = row["reference_s_per_iter"]
+    return max(a, b) > 1.3 * min(a, b)
+
+
 def ref_s(row: Row) -> float:
     """The reference's seconds per iteration of a full-size row: the mean of its timings before and after the
-    fit, unless one is more than 30 % above the other (another job disturbed it): then the smaller one."""
+    fit, unless they are :func:`disturbed`: then the smaller one."""
     a, b = row["reference_s_per_iter"]
-    return min(a, b) if max(a, b) > 1.3 * min(a, b) else (a + b) / 2
+    return min(a, b) if disturbed(row) else (a + b) / 2
 
 
 def ratio(row: Row) -> float:

@@ -8,7 +8,7 @@ from typing import Any
 
 from docgen.full_size import CPU_W48, PAPER
 from docgen.markdown import table
-from docgen.results import RESULTS, Row, first_reaching, mean, ratio, ref_s, rows
+from docgen.results import RESULTS, Row, disturbed, first_reaching, mean, ratio, rows
 
 #: The tiled full-size runs (``full_size.py --tile``), in the order the table shows them; a file not yet
 #: committed is left out.
@@ -36,7 +36,7 @@ def _untiled() -> dict[str, Row]:
 
 def _ratio_cell(row: Row) -> str:
     """A row's ratio, marked where its two reference timings disagree (the smaller one is used)."""
-    return f"{ratio(row):.3f}" + ("" if _calm(row) else "*")
+    return f"{ratio(row):.3f}" + ("*" if disturbed(row) else "")
 
 
 def tiled_table() -> str:
@@ -73,9 +73,8 @@ def study_table() -> str:
 
 def replay_table() -> str:
     """The method-noise rule on each default single tile, replayed from its curve with fewer hits: the first hit
-    is taken as the stop less 24 checks at the tile's pace (``stop_pace``: the default rule's checks after its
-    first hit, at the tile's side; as if the 25 hits came in a row; the trace itself was
-    not stored), and the fit as stopping ``k`` checks after it. PSNR is the curve's nearest sample."""
+    is taken as the stop less 24 checks at the tile's ``stop_pace`` (as if the 25 hits came in a row: the trace
+    itself was not stored), and the fit as stopping ``k`` checks after it. PSNR is the curve's nearest sample."""
     body = []
     for r in rows(STUDY):
         if r["variant"] != "default":
@@ -106,19 +105,14 @@ def s_per_megapixel(row: Row) -> float:
     return row["seconds"] / (row["size"][0] * row["size"][1] / 1e6)
 
 
-def _tiled128() -> list[Row]:
+def _calm128() -> list[Row]:
     """The 128-pixel tiled runs whose two reference timings agree (no other job disturbed them)."""
-    return [r for r in _tiled() if r["tile"] == 128 and _calm(r)]
+    return [r for r in _tiled() if r["tile"] == 128 and not disturbed(r)]
 
 
 def _latest128() -> dict[str, Row]:
     """Per image, the last 128 / 16 tiled run (files in ``TILED`` order, rows in run order)."""
     return {r["image"]: r for r in _tiled() if r["tile"] == 128 and r["overlap"] == 16}
-
-
-def _calm(row: Row) -> bool:
-    before, after = row["reference_s_per_iter"]
-    return max(before, after) <= 1.3 * min(before, after)
 
 
 TABLES: dict[str, Callable[[], str]] = {
@@ -129,17 +123,15 @@ TABLES: dict[str, Callable[[], str]] = {
 }
 
 VALUES: dict[str, Callable[[], Any]] = {
-    "tiled_runs": lambda: len(_tiled()),
     "tile_study_s_per_it_160": lambda: mean(r["seconds"] / r["iterations"] for r in rows(STUDY)
                                             if r["region"][2] - r["region"][0] == 160),
-    "tiled_min_ref_s": lambda: min(ref_s(r) for r in _tiled()),
-    "tiled128_calm_runs": lambda: len(_tiled128()),
+    "tiled128_calm_runs": lambda: len(_calm128()),
     "tiled128_images": lambda: len(_latest128()),
     "tiled128_mean_psnr": lambda: mean(r["psnr"] for r in _latest128().values()),
     "tiled128_paper_mean": lambda: mean(_paper_auto()[i] for i in _latest128()),
     "tiled128_largest_shortfall": lambda: max(_paper_auto()[i] - r["psnr"] for i, r in _latest128().items()),
-    "tiled128_calm_ratio_min": lambda: min(ratio(r) for r in _tiled128()),
-    "tiled128_calm_ratio_max": lambda: max(ratio(r) for r in _tiled128()),
-    "tiled128_s_per_mp_min": lambda: min(s_per_megapixel(r) for r in _tiled128()),
-    "tiled128_s_per_mp_max": lambda: max(s_per_megapixel(r) for r in _tiled128()),
+    "tiled128_calm_ratio_min": lambda: min(ratio(r) for r in _calm128()),
+    "tiled128_calm_ratio_max": lambda: max(ratio(r) for r in _calm128()),
+    "tiled128_s_per_mp_min": lambda: min(s_per_megapixel(r) for r in _calm128()),
+    "tiled128_s_per_mp_max": lambda: max(s_per_megapixel(r) for r in _calm128()),
 }
