@@ -8,12 +8,19 @@ paper's figure). The reference time is 1800 x its per-iteration time measured in
 image size (iterations 4-13, after 3 of warm-up), so seconds drift alike; the ratio is ours over that.
 
     .venv/bin/python benchmarks/full_size.py --images F16 --json benchmarks/results/full_size_sigma25.json
+
+Each row also holds ``call_s`` (the whole API call: tiles, workers' start-up, blending) and ``ratio_call``
+(that over the reference), the CPU seconds of this process and its tile workers, and the 1-minute load
+average before and after (a load above the threads given means another job shared the machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +38,9 @@ def main() -> None:
     ap.add_argument("--images", nargs="+", default=IMAGES)
     ap.add_argument("--blind", action="store_true", help="do not give --sigma 25 (the noise is estimated)")
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--tile", type=int, default=None, help="restore in tiles of this size (issue #20, lever 1)")
-    ap.add_argument("--overlap", type=int, default=16)
+    ap.add_argument("--tile", type=int, default=None,
+                    help="restore in tiles of this size (issue #20, lever 1); 0: untiled [the default's rule]")
+    ap.add_argument("--overlap", type=int, default=None, help="[16, or the default rule's]")
     ap.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's)")
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
@@ -45,14 +53,23 @@ def main() -> None:
         noisy = io.load_image(root / f"{name}_noisy.png").pixels
         gt = io.load_image(root / f"{name}_GT.png").pixels
         before = paper_s_per_iter(noisy, args.threads)
-        options: dict[str, Any] = {} if args.tile is None else {"tile": args.tile, "overlap": args.overlap}
+        options: dict[str, Any] = {} if args.tile is None else {"tile": args.tile}
+        if args.overlap is not None:
+            options["overlap"] = args.overlap
         if args.lr is not None:
             options["lr"] = args.lr
         if not args.blind:
             options["sigma"] = 25
+        load_before = os.getloadavg()[0]
+        cpu_before = _cpu_seconds()
+        started = time.perf_counter()
         r = api.denoise(noisy, reference=gt, threads=args.threads, **options)
+        call_s = time.perf_counter() - started
+        cpu_s = _cpu_seconds() - cpu_before
+        load_after = os.getloadavg()[0]
         after = paper_s_per_iter(noisy, args.threads)
         ref_s = (before + after) / 2
+        tiling = r.config["tiling"] or {}
         scored = [h for h in r.fit.history if h.get("psnr") is not None]  # tiled fits score no whole image
         best = max(scored, key=lambda h: h["psnr"]) if scored else {"psnr": None, "iteration": None}
         rows.append({"image": name, "size": list(noisy.shape[:2]), "psnr": r.psnr, "ssim": r.ssim,
@@ -60,8 +77,11 @@ def main() -> None:
                      "oracle_psnr": best["psnr"], "oracle_iteration": best["iteration"],
                      "reference_s_per_iter": [round(before, 3), round(after, 3)],
                      "ratio_to_reference": r.fit.seconds / (REF_ITERS * ref_s), "preset": r.preset,
-                     "precision": r.precision, "tile": args.tile,
-                     "overlap": args.overlap if args.tile else None, "lr": r.config["fit"]["lr"],
+                     "precision": r.precision, "threads": r.threads,
+                     "tile": tiling.get("tile"), "overlap": tiling.get("overlap"), "workers": tiling.get("workers"),
+                     "why": tiling.get("why"), "lr": r.config["fit"]["lr"], "call_s": round(call_s, 1),
+                     "ratio_call": call_s / (REF_ITERS * ref_s), "cpu_s": round(cpu_s, 1),
+                     "load_1min": [round(load_before, 2), round(load_after, 2)],
                      "history": r.fit.history})
         print(f"{name}: {r.psnr:.2f} dB at {r.fit.iterations} it in {r.fit.seconds:.0f} s; reference "
               f"{ref_s:.2f} s/it -> ratio {rows[-1]['ratio_to_reference']:.3f}", flush=True)
@@ -72,6 +92,12 @@ def main() -> None:
     if n:
         print(f"mean over {n}: {sum(r['psnr'] for r in rows) / n:.2f} dB, ratio "
               f"{sum(r['ratio_to_reference'] for r in rows) / n:.3f}")
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU seconds of this process and its finished children (the tile workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ HOSTILE = [
     (["--threads", "100000"], "more than the"),
     (["--threads", "99999999999999999999999"], "more than the"),
     (["--tile", str(10**30)], "--tile"),
-    (["--tile", "0"], "--tile"),
+    (["--tile", "5"], "tile 5"),  # 0 means untiled; 1-7 are too small
     (["--overlap", "-1"], "--overlap"),
     (["--overlap", str(10**30)], "--overlap"),
     (["--iters", "0"], "0 is not in the range 1<="),

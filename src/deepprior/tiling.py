@@ -152,6 +152,29 @@ def split_and_blend(image: np.ndarray, tile: int, overlap: int, restore: object)
     return blender.result()
 
 
+@dataclass(frozen=True)
+class TileRule:
+    """When a task restores in tiles by default (on the CPU, where tiles fitted side by side pay):
+    images of at least ``min_pixels`` output pixels, in tiles of ``tile`` with ``overlap``, fitted at
+    Adam's rate ``lr`` when the user set neither a rate nor a preset (None: the preset's).
+
+    Example:
+        >>> rule = TileRule(tile=128, overlap=16, min_pixels=384 * 384, lr=0.01)
+        >>> rule.applies(512, 512), rule.applies(256, 256)
+        (True, False)
+
+    """
+
+    tile: int
+    overlap: int
+    min_pixels: int
+    lr: float | None = None
+
+    def applies(self, height: int, width: int) -> bool:
+        """Whether an output of ``height`` x ``width`` is large enough to be tiled."""
+        return height * width >= self.min_pixels and max(height, width) > self.tile + 2 * self.overlap
+
+
 #: The largest memory budget accepted (1 PB): anything larger is a typing slip.
 MAX_MEMORY = 10**15
 

@@ -213,8 +213,10 @@ def common_options(fn: F) -> F:
         click.option("--compare", type=click.Path(path_type=Path), default=None,
                      help="Write corrupted | restored | reference | difference (.png, .pdf, .svg, ...; needs "
                           "deepprior[viz])."),
-        click.option("--tile", type=click.IntRange(min=8, max=MAX_TILE), default=None,
-                     help="Restore in tiles of this size (output pixels) [default: only when the image would "
+        click.option("--tile", type=click.IntRange(min=0, max=MAX_TILE), default=None,
+                     help="Restore in tiles of this size (output pixels), fitted side by side on --threads "
+                          "cores; 0: untiled unless the image would not fit --max-memory [default: the task's "
+                          "rule (denoising on the CPU: 128 from 384x384 pixels), else only when the image would "
                           "not fit --max-memory]."),
         click.option("--overlap", type=click.IntRange(min=0, max=MAX_TILE), default=16, show_default=True,
                      help="Pixels each tile reaches into its neighbours (cross-faded over twice that)."),

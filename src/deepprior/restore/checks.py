@@ -6,7 +6,7 @@ iteration cap, a work folder against tiling). :func:`~deepprior.restore.restore`
 the command line refuse the same values with the same one-line messages.
 
 Documented ranges (README, "Limits"): ``seed`` 0 .. 2**63 - 1; ``num_iter`` 1 .. 10,000,000; ``lr`` and
-``time_limit`` positive and finite; ``threads`` 1 .. the cores available to the process; ``tile`` 8 ..
+``time_limit`` positive and finite; ``threads`` 1 .. the cores available to the process; ``tile`` 0 (untiled) or 8 ..
 65536 and ``overlap`` 0 .. 65536; ``max_memory`` positive and finite; ``max_pixels`` >= 1 (None: no limit).
 """
 
@@ -86,7 +86,10 @@ def check_settings(s: Mapping[str, Any]) -> None:
     check_threads(s["threads"])
     if s["cancel"] is not None and not callable(getattr(s["cancel"], "is_set", None)):
         raise ConfigError(f"cancel {s['cancel']!r} is invalid; expected a flag with is_set() (threading.Event)")
-    if s["tile"] is not None:
+    if s["tile"] is not None and not (type(s["tile"]) is int and s["tile"] == 0):  # 0: untiled
+        if type(s["tile"]) is int and 0 < s["tile"] < 8:
+            raise ConfigError(f"tile {s['tile']} is invalid; expected 0 (untiled) or a whole number from 8 to "
+                              f"{MAX_TILE:,}")
         _whole(s["tile"], "tile", 8, MAX_TILE)
     _whole(s["overlap"], "overlap", 0, MAX_TILE)
     if s["max_memory"] is not None:

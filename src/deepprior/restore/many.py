@@ -30,7 +30,7 @@ from .checks import check_seed, check_settings
 from .problem import Problem, Settings, merged
 from .report import Restoration
 from .resolve import Resolved, resolve
-from .run import Prepared, _finish, _load_reference, _tile_size, build_fitter, restore
+from .run import Prepared, _finish, _load_reference, build_fitter, restore, tiling_plan
 
 #: Settings that name one file or figure per restoration: refused here (save each :class:`Restoration`).
 PER_IMAGE = ("output", "curves", "animation", "compare", "snapshots", "snapshot_dir", "work_dir", "reference")
@@ -99,7 +99,7 @@ def restore_many(problems: Sequence[Problem], settings: Settings | None = None, 
         rs = resolve(problem, own)
         if rs.fit.channels_last:  # a memory layout only (no arithmetic changes), and wrong under vmap: off here
             rs = dataclasses.replace(rs, fit=rs.fit.updated(channels_last=False))
-        if _tile_size(problem, rs, own) is not None:  # too large for one fit: alone, in tiles
+        if tiling_plan(problem, rs, own)[0] is not None:  # too large for one fit: alone, in tiles
             jobs.append(restore(problem, settings, **{**options, "seed": seed, "reference": reference}))
             continue
         ref_px = _load_reference(reference, problem.output_shape, problem.image.channels)

@@ -24,6 +24,7 @@ from ..fit.protocols import CancelFlag
 from ..io import DEFAULT_MAX_PIXELS, ImageData, ImageSource
 from ..physics.base import ForwardOperator
 from ..presets import PresetRow, TaskInfo
+from ..tiling import TileRule
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Problem:
         net_input: a fixed network input at the output's size (flash/no-flash), or None.
         keep_known: return the measured entries as measured.
         tileable: whether the problem may be cut into tiles.
+        tiling: when the task restores in tiles by default (None: only when the image would not fit
+            ``max_memory``).
         stem: the input file's stem (snapshot names).
 
     """
@@ -66,6 +69,7 @@ class Problem:
     net_input: torch.Tensor | None = None
     keep_known: bool = False
     tileable: bool = True
+    tiling: TileRule | None = None
     stem: str = "image"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -95,7 +99,8 @@ class Settings(TypedDict, total=False):
         seed: seeds the network's weights, its input and the perturbations [0].
         device: ``auto``, ``cpu``, ``cuda`` or ``mps`` [``auto``].
         precision: ``auto``, ``fp32``, ``bf16`` or ``fp16`` [``auto``: the preset's].
-        threads: PyTorch CPU threads [PyTorch's choice].
+        threads: PyTorch CPU threads; a tiled fit on the CPU runs this many tiles side by side, in worker
+            processes of one thread each [PyTorch's choice: the process's cores].
         stop: the stopping rule, ``auto`` (the task's measured best) or a rule's name [``auto``].
         time_limit: seconds after which the fit stops and returns its current image [none].
         quiet: no progress bar [True in the API, False in the CLI].
@@ -109,7 +114,9 @@ class Settings(TypedDict, total=False):
         curves: write loss/PSNR curves here (PNG; the ``viz`` extra) [none].
         animation: write the fit as an animation here (``.gif``; ``.mp4`` with imageio-ffmpeg) [none].
         compare: write corrupted | restored | reference | difference here (PNG) [none].
-        tile: restore in tiles of this core size (output pixels) [only when over ``max_memory``].
+        tile: restore in tiles of this core size (output pixels); 0: untiled unless the image would not fit
+            ``max_memory`` [the task's rule (denoising on the CPU: tiles of 128 from 384x384 pixels), else
+            only when over ``max_memory``].
         overlap: pixels each tile reaches into its neighbours, cross-faded over twice that [16].
         max_memory: memory budget such as ``4GB`` [half the machine's memory].
         work_dir: save each finished tile here as it completes; only with tiling [none].

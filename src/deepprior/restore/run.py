@@ -6,7 +6,7 @@ measurement pixels (reflection), the padding is not measured, and the result is 
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,13 +117,34 @@ def _load_reference(reference: Any, shape: tuple[int, int], channels: int) -> np
     return px
 
 
-def _tile_size(problem: Problem, rs: Resolved, s: dict[str, Any]) -> int | None:
+def tiling_plan(problem: Problem, rs: Resolved, s: dict[str, Any]) -> tuple[int | None, int, str]:
+    """The tile size (None: untiled), the overlap and why: asked for, the task's rule, or memory."""
     from .tiled import auto_tile
 
-    if s["tile"] is not None:
-        return int(s["tile"])
+    if s["tile"]:
+        return int(s["tile"]), s["overlap"], "asked for (--tile)"
     h, w = problem.output_shape
-    return auto_tile(h, w, rs.net_config, s["max_memory"])
+    rule = problem.tiling
+    by_rule = (s["tile"] is None and rule is not None and problem.tileable and rs.net_input is None
+               and rs.device.type == "cpu" and s["preset"] in (None, "fast") and rule.applies(h, w))
+    if by_rule and rule is not None:
+        overlap = s["overlap"] if s["overlap"] != DEFAULTS["overlap"] else rule.overlap
+        return rule.tile, overlap, (f"{problem.task} with the fast preset on the CPU tiles images of "
+                                    f"{rule.min_pixels} pixels and more (--tile 0: untiled)")
+    tile = auto_tile(h, w, rs.net_config, s["max_memory"])
+    return tile, s["overlap"], "the whole image would not fit --max-memory"
+
+
+def _workers(rs: Resolved, tile: int, overlap: int, max_memory: str | int | None) -> int:
+    """How many tiles run side by side: one per thread on the CPU, as many as the memory budget holds."""
+    from ..tiling import parse_memory
+    from .tiled import default_budget, estimate_memory
+
+    if rs.device.type != "cpu":
+        return 1
+    budget = parse_memory(max_memory) if max_memory is not None else default_budget()
+    side = tile + 2 * overlap
+    return max(1, min(rs.threads, budget // estimate_memory(side, side, rs.net_config)))
 
 
 def restore(problem: Problem, settings: Settings | None = None, **options: Any) -> Restoration:
@@ -143,7 +164,10 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
     ref_px = _load_reference(s["reference"], problem.output_shape, problem.image.channels)
     ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
     snap_iters = snapshot_list(s["snapshots"])
-    tile = _tile_size(problem, rs, s)
+    tile, overlap, why = tiling_plan(problem, rs, s)
+    if tile is not None and why.startswith(problem.task) and problem.tiling is not None and \
+            problem.tiling.lr is not None and s["lr"] is None and s["preset"] is None:
+        rs = dataclasses.replace(rs, fit=rs.fit.updated(lr=problem.tiling.lr))
     if tile is not None and (rs.net_input is not None or not problem.tileable):
         raise ConfigError(f"{problem.task} cannot be tiled (its network input is a whole image); "
                           "give a smaller image or a larger --max-memory")
@@ -175,13 +199,12 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
 
         if s["animation"] is not None or snap_iters:
             raise ConfigError("--animation and --snapshots are not available with tiling")
-        cancel = s["cancel"]
-        # the flag reaches a tile's own loop only in this process (a tile_map may fit tiles elsewhere)
-        local = cancel is not None and s["tile_map"] is None
-        fit = functools.partial(fit_problem, cancel=cancel) if local else fit_problem
-        result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=s["overlap"], work_dir=s["work_dir"],
-                                         resume=s["resume"], quiet=s["quiet"], fit=fit, cancel=cancel,
-                                         tile_map=s["tile_map"])
+        workers = _workers(rs, tile, overlap, s["max_memory"])
+        result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=overlap, work_dir=s["work_dir"],
+                                         resume=s["resume"], quiet=s["quiet"], fit=fit_problem, cancel=s["cancel"],
+                                         tile_map=s["tile_map"], workers=workers)
+        tiles_report = {"overlap": overlap, "why": why, "workers": 1 if s["tile_map"] else workers,
+                        **tiles_report}
         net_config, padding = rs.net_config, {"bottom": 0, "right": 0}
     restored = finish(result.image)
     return _finish(problem, rs, s, result, restored, ref_px, recorder, net_config, padding, tile, tiles_report)
@@ -213,7 +236,7 @@ def _finish(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult
                   "alpha": problem.image.alpha is not None},
         "output": {"width": out_w, "height": out_h},
         "padding": padding,
-        "tiling": None if tile is None else {"tile": tile, "overlap": s["overlap"], **tiles_report},
+        "tiling": None if tile is None else {"tile": tile, **tiles_report},
         "sigma": problem.info.sigma,
         "noise": problem.noise,
         "loss": None if problem.loss is None else problem.loss.describe(),
@@ -267,4 +290,4 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["Prepared", "build_fitter", "fit_problem", "prepare", "restore"]
+__all__ = ["Prepared", "build_fitter", "fit_problem", "prepare", "restore", "tiling_plan"]

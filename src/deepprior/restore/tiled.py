@@ -28,6 +28,7 @@ from ..nets.common import NetConfig
 from ..tiling import Blender, Tile, parse_memory, tile_weights
 from .problem import Problem
 from .resolve import Resolved
+from .tile_pool import mapped_tiles, parallel_tiles, serial_tiles
 
 #: How a tile is fitted: ``fit(problem, resolved, seed=, callbacks=, reference=) -> (FitResult, ...)``;
 #: the restoration layer passes its own untiled fit.
@@ -84,9 +85,12 @@ TileMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], Any]
 
 
 def fit_tile(part: Problem, st: Resolved, seed: int, fit: FitFunction, index: int,
-             region: list[int]) -> tuple[np.ndarray, dict[str, Any]]:
-    """Fit one cut-out tile: its image and its summary (picklable, for a worker elsewhere)."""
-    result, _, _ = fit(part, st, seed=seed, callbacks=(), reference=None)
+             region: list[int], cancel: CancelFlag | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Fit one cut-out tile: its image and its summary (picklable, for a worker elsewhere); ``cancel``
+    ends its fit early, as Ctrl-C does.
+    """
+    extra = {} if cancel is None else {"cancel": cancel}
+    result, _, _ = fit(part, st, seed=seed, callbacks=(), reference=None, **extra)
     meta = {"index": index, "region": region, "iterations": result.iterations, "stopped_at": result.stopped_at,
             "stop_reason": result.stop_reason, "seconds": round(result.seconds, 2)}
     return io.from_tensor(result.image), meta
@@ -250,6 +254,7 @@ def run_tiled(
     echo: Callable[[str], None] | None = None,
     tile_map: TileMap | None = None,
     cancel: CancelFlag | None = None,
+    workers: int = 1,
 ) -> tuple[FitResult, dict[str, Any]]:
     """Restore ``job`` tile by tile with ``fit``; tile ``i`` is fitted with seed ``seed + i``, so runs are
     repeatable.
@@ -260,8 +265,10 @@ def run_tiled(
     not fully restored are named through ``echo`` and in ``unrestored``; ``stop_reason`` is ``interrupted``.
     A set ``cancel`` flag ends the job the same way (``fit`` reads it inside a tile, this loop between tiles).
 
-    With ``tile_map`` the tiles not found in the work folder are fitted through it (in parallel, elsewhere);
-    each is saved to the work folder as its result arrives, in tile order.
+    The tiles not found in the work folder are fitted ``workers`` at a time in processes of one thread each
+    (:func:`~deepprior.restore.tile_pool.parallel_tiles`), or through ``tile_map`` (in parallel, elsewhere),
+    or one after another in this process; each is saved to the work folder as its result arrives. The tiles
+    are blended in tile order, so the image does not depend on which finished first.
 
     Returns:
         The blended result and the tiling report: ``tiles`` (one summary per tile fitted or resumed) and
@@ -288,60 +295,73 @@ def run_tiled(
     if not quiet:
         from tqdm.auto import tqdm
 
+        side_by_side = max(1, min(workers, len(grid))) if tile_map is None else 1
+        threads = torch.get_num_threads()
         try:
+            if side_by_side > 1:
+                torch.set_num_threads(1)  # probe as a worker runs: one thread
             per_tile = _estimate(job, st, grid[0][0], fit, seed)
         except KeyboardInterrupt:
             per_tile = None
+        finally:
+            torch.set_num_threads(threads)
         interrupted = per_tile is None
         if per_tile is not None:
-            say(f"{len(grid)} tiles of up to {tile + 2 * overlap} pixels, {st.fit.num_iter} iterations each; "
-                f"estimated time: {per_tile * len(grid) / 60:.1f} min")
+            how = f"{side_by_side} at a time, one thread each" if side_by_side > 1 else "one at a time"
+            say(f"{len(grid)} tiles of up to {tile + 2 * overlap} pixels ({how}), at most {st.fit.num_iter} "
+                f"iterations each; estimated time: at most "
+                f"{per_tile * math.ceil(len(grid) / side_by_side) / 60:.1f} min")
         bar = tqdm(total=len(grid), desc="tiles", unit="tile")
-    fitted_seconds: list[float] = []
     saved_tiles = {t_lr.index: store.load(t_lr.scaled(f), channels) for t_lr, _ in grid} if store else {}
-    remote: Any = None
-    if tile_map is not None:
-        todo = [t_lr for t_lr, _ in grid if saved_tiles.get(t_lr.index) is None]
-        remote = iter(tile_map(fit_tile, [
-            (_cut(job, t_lr), st, seed + t_lr.index, fit, t_lr.index, _region(t_lr.scaled(f))) for t_lr in todo]))
+    done: dict[int, tuple[np.ndarray, dict[str, Any]]] = {
+        i: found for i, found in saved_tiles.items() if found is not None}
+    if bar is not None and done:
+        bar.update(len(done))
+    todo = [t_lr for t_lr, _ in grid if t_lr.index not in done]
+    items = [(_cut(job, t_lr), st, seed + t_lr.index, fit, t_lr.index, _region(t_lr.scaled(f))) for t_lr in todo]
+    indexes = [t_lr.index for t_lr in todo]
+    if interrupted or not todo:
+        source: Any = iter(())
+    elif tile_map is not None:
+        source = mapped_tiles(tile_map, fit_tile, items, indexes, cancel)
+    elif workers > 1 and len(todo) > 1:
+        source = parallel_tiles(fit_tile, items, indexes, min(workers, len(todo)), cancel)
+    else:
+        source = serial_tiles(fit_tile, items, indexes, cancel)
+    fitted_seconds: list[float] = []
+    try:
+        for index, image, meta in source:
+            fitted_seconds.append(float(meta["seconds"]))
+            done[index] = (image, meta)
+            if meta["stop_reason"] == "interrupted":
+                interrupted = True
+            elif store is not None:
+                try:
+                    store.save(index, image, meta)
+                except KeyboardInterrupt:  # the tile is in this image; a resumed job fits it again
+                    interrupted = True
+            if bar is not None:
+                bar.update(1)
+                if len(fitted_seconds) == 1 and len(todo) > 1 and not interrupted:
+                    left = fitted_seconds[0] * (len(todo) - 1) / max(1, min(workers, len(todo)))
+                    bar.write(f"estimated time left: {left / 60:.1f} min ({fitted_seconds[0]:.0f} s per tile)")
+    except KeyboardInterrupt:  # outside a fit's loop (building a network): the tiles done so far are kept
+        interrupted = True
+    if cancel is not None and cancel.is_set():
+        interrupted = True
     for t_lr, w_lr in grid:
         t = t_lr.scaled(f)
         weights = np.kron(w_lr, np.ones((f, f))) if f > 1 else w_lr
-        saved = saved_tiles.get(t.index)
-        image: np.ndarray | None = None
-        if cancel is not None and cancel.is_set():
-            interrupted = True
-        if saved is not None:
-            image, meta = saved
-        elif not interrupted:
-            try:
-                if remote is not None:
-                    image, meta = next(remote)
-                else:
-                    image, meta = fit_tile(_cut(job, t_lr), st, seed + t.index, fit, t.index, _region(t))
-            except KeyboardInterrupt:  # outside the fit's loop (building the network): nothing to show
-                interrupted = True
-            else:
-                fitted_seconds.append(float(meta["seconds"]))
-                if meta["stop_reason"] == "interrupted":
-                    interrupted = True
-                    unrestored.append(t.index)
-                elif store is not None:
-                    try:
-                        store.save(t.index, image, meta)
-                    except KeyboardInterrupt:  # the tile is in this image; a resumed job fits it again
-                        interrupted = True
-        if image is None:
+        found = done.get(t.index)
+        if found is None:
             image = _fallback(job, t, t_lr)
             unrestored.append(t.index)
         else:
+            image, meta = found
             summaries.append(meta)
+            if meta["stop_reason"] == "interrupted":
+                unrestored.append(t.index)
         blender.add(t, image, weights)
-        if bar is not None:
-            bar.update(1)
-            if len(fitted_seconds) == 1 and len(grid) > 1 and not interrupted:
-                left = fitted_seconds[0] * (len(grid) - len(summaries))
-                bar.write(f"estimated time left: {left / 60:.1f} min ({fitted_seconds[0]:.0f} s per tile)")
     if bar is not None:
         bar.close()
     if interrupted:

@@ -32,6 +32,7 @@ from ..physics import Identity, make_noise, stats
 from ..physics.noise import check_level
 from ..presets import Preset, TaskInfo, paper_preset
 from ..restore.problem import Problem
+from ..tiling import TileRule
 from .base import Option, Stage, Table, Task
 
 NOISES = ("gaussian", "poisson", "salt-pepper", "speckle", "unknown")
@@ -56,6 +57,14 @@ FAST_DENOISE_NET = SkipConfig(channels_down=(48,) * 5, channels_up=(48,) * 5, ch
 #: The fixed iteration count of ``fast`` in denoising: the paper's 3000. With the default automatic stop it
 #: is only the cap; the fits peak later on larger images (256x256 F16 crop: iteration 1790).
 FAST_DENOISE_ITERS = 3000
+
+#: Denoising on the CPU restores images of 384x384 pixels and more in tiles of 128 (overlap 16), fitted side by
+#: side, at lr 0.01. Tiles of 128/16 kept the untiled quality where both ran on the paper's 512x512 images
+#: (within 0.1 dB on four) in 0.36-0.45 of the untiled time at one thread (issue #20); lr 0.01 raised single
+#: 160x160 tiles of F16 and baboon by +0.01 to +0.36 dB over 0.003 for 11-22 % more iterations (tile study).
+#: The nine images' full-size results with this rule: docs/benchmarks.md, "Speed, third round". Smaller
+#: images stay whole: 4 tiles of 160x160 hold more pixels than a 256x256 image.
+TILE_RULE = TileRule(tile=128, overlap=16, min_pixels=384 * 384, lr=0.01)
 
 #: What ``fast`` says of itself in every task.
 FAST_SUMMARY = ("skip net 64x5 (48x5 in denoising), bfloat16 autocast and channels-last where supported; denoising "
@@ -178,7 +187,7 @@ def build(image: ImageData, *, sigma: float | None = None, noise: str | None = N
     return Problem("denoise", image, Identity(), y, TaskInfo("denoise", sigma=gauss_sigma), PRESETS,
                    auto_stop=data_term.auto_stop or "mns-adaptive", out_alpha=image.alpha,
                    input_for_score=image.pixels, loss=data_term, noise=noise_info,
-                   keep_known=exact if keep_known is None else keep_known)
+                   keep_known=exact if keep_known is None else keep_known, tiling=TILE_RULE)
 
 
 PRESETS = {"fast": _fast, "paper": _paper}
