@@ -99,7 +99,7 @@ def restore_many(problems: Sequence[Problem], settings: Settings | None = None, 
         rs = resolve(problem, own)
         if rs.fit.channels_last:  # a memory layout only (no arithmetic changes), and wrong under vmap: off here
             rs = dataclasses.replace(rs, fit=rs.fit.updated(channels_last=False))
-        if tiling_plan(problem, rs, own)[0] is not None:  # too large for one fit: alone, in tiles
+        if tiling_plan(problem, rs, own).tile is not None:  # too large for one fit: alone, in tiles
             jobs.append(restore(problem, settings, **{**options, "seed": seed, "reference": reference}))
             continue
         ref_px = _load_reference(reference, problem.output_shape, problem.image.channels)

@@ -117,22 +117,36 @@ def _load_reference(reference: Any, shape: tuple[int, int], channels: int) -> np
     return px
 
 
-def tiling_plan(problem: Problem, rs: Resolved, s: dict[str, Any]) -> tuple[int | None, int, str]:
-    """The tile size (None: untiled), the overlap and why: asked for, the task's rule, or memory."""
+@dataclass(frozen=True)
+class TilingPlan:
+    """Whether and how an image is tiled: ``tile`` (None: whole), ``overlap``, and why (``asked``, ``rule``:
+    the task's :class:`~deepprior.tiling.TileRule`, ``memory``: over ``max_memory``, ``whole``), in words too.
+    """
+
+    tile: int | None
+    overlap: int
+    reason: str
+    why: str
+
+
+def tiling_plan(problem: Problem, rs: Resolved, s: dict[str, Any]) -> TilingPlan:
+    """The tiling of ``problem`` under the merged settings ``s``: asked for, the task's rule, or memory."""
     from .tiled import auto_tile
 
     if s["tile"]:
-        return int(s["tile"]), s["overlap"], "asked for (--tile)"
+        return TilingPlan(int(s["tile"]), s["overlap"], "asked", "asked for (--tile)")
     h, w = problem.output_shape
     rule = problem.tiling
     by_rule = (s["tile"] is None and rule is not None and problem.tileable and rs.net_input is None
                and rs.device.type == "cpu" and s["preset"] in (None, "fast") and rule.applies(h, w))
     if by_rule and rule is not None:
         overlap = s["overlap"] if s["overlap"] != DEFAULTS["overlap"] else rule.overlap
-        return rule.tile, overlap, (f"{problem.task} with the fast preset on the CPU tiles images of "
-                                    f"{rule.min_pixels} pixels and more (--tile 0: untiled)")
+        return TilingPlan(rule.tile, overlap, "rule", f"{problem.task} with the fast preset on the CPU tiles "
+                          f"images of {rule.min_pixels} pixels and more (--tile 0: untiled)")
     tile = auto_tile(h, w, rs.net_config, s["max_memory"])
-    return tile, s["overlap"], "the whole image would not fit --max-memory"
+    if tile is None:
+        return TilingPlan(None, s["overlap"], "whole", "the image is restored whole")
+    return TilingPlan(tile, s["overlap"], "memory", "the whole image would not fit --max-memory")
 
 
 def _workers(rs: Resolved, tile: int, overlap: int, max_memory: str | int | None) -> int:
@@ -164,9 +178,9 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
     ref_px = _load_reference(s["reference"], problem.output_shape, problem.image.channels)
     ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
     snap_iters = snapshot_list(s["snapshots"])
-    tile, overlap, why = tiling_plan(problem, rs, s)
-    if tile is not None and why.startswith(problem.task) and problem.tiling is not None and \
-            problem.tiling.lr is not None and s["lr"] is None and s["preset"] is None:
+    plan = tiling_plan(problem, rs, s)
+    tile, overlap = plan.tile, plan.overlap
+    if plan.reason == "rule" and problem.tiling is not None and problem.tiling.lr is not None and s["lr"] is None:
         rs = dataclasses.replace(rs, fit=rs.fit.updated(lr=problem.tiling.lr))
     if tile is not None and (rs.net_input is not None or not problem.tileable):
         raise ConfigError(f"{problem.task} cannot be tiled (its network input is a whole image); "
@@ -203,7 +217,7 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
         result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=overlap, work_dir=s["work_dir"],
                                          resume=s["resume"], quiet=s["quiet"], fit=fit_problem, cancel=s["cancel"],
                                          tile_map=s["tile_map"], workers=workers)
-        tiles_report = {"overlap": overlap, "why": why, "workers": 1 if s["tile_map"] else workers,
+        tiles_report = {"overlap": overlap, "why": plan.why, "workers": 1 if s["tile_map"] else workers,
                         **tiles_report}
         net_config, padding = rs.net_config, {"bottom": 0, "right": 0}
     restored = finish(result.image)
@@ -290,4 +304,4 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["Prepared", "build_fitter", "fit_problem", "prepare", "restore", "tiling_plan"]
+__all__ = ["Prepared", "build_fitter", "fit_problem", "prepare", "restore", "TilingPlan", "tiling_plan"]
