@@ -207,3 +207,22 @@ def test_denoise_many_refuses_one_file_settings() -> None:
         deepprior.denoise_many(_noisy(2, 16), sigma=25, output="x.png")
     with pytest.raises(deepprior.ConfigError, match="seeds has 1 entries for 2 images"):
         deepprior.denoise_many(_noisy(2, 16), sigma=25, seeds=[0])
+
+
+def test_denoise_many_honours_the_cancel_flag() -> None:
+    import threading
+
+    import deepprior
+    from deepprior.fit.loop import Callback
+
+    cancel = threading.Event()
+
+    class SetAtFive(Callback):
+        def on_step(self, state) -> None:  # type: ignore[no-untyped-def]
+            if state.iteration == 5:
+                cancel.set()
+
+    opts = {"sigma": 25, "num_iter": 500, "preset": "fast", "precision": "fp32", "stop": "none"}
+    many = deepprior.denoise_many(_noisy(3), cancel=cancel, callbacks=[SetAtFive()], **opts)  # type: ignore[arg-type]
+    assert [r.config["batch"]["batched"] for r in many] == [True] * 3
+    assert [(r.fit.stop_reason, r.fit.iterations) for r in many] == [("interrupted", 5)] * 3

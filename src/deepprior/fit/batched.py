@@ -212,8 +212,9 @@ def run_batched(fitters: Sequence[Fitter], *, batch_size: int | None = None) -> 
 
     Each fit's stopping rule, callbacks, history, guard and time limit behave as in
     :meth:`Fitter.run <deepprior.fit.loop.Fitter.run>`; the time limit and ``seconds`` count from the start of
-    the batch. When an image's rule fires, its result is taken and it leaves the batch. Ctrl-C ends every fit
-    still running with ``stop_reason="interrupted"``.
+    the batch. When an image's rule fires, its result is taken and it leaves the batch. Ctrl-C, or the first
+    fit's ``cancel`` flag found set after an iteration, ends every fit still running with
+    ``stop_reason="interrupted"``.
 
     Args:
         fitters: the fits, built as for a serial run (:func:`batch_obstacle` must find nothing in the way).
@@ -353,6 +354,9 @@ def _run_one_batch(fitters: list[Fitter]) -> list[FitResult]:
                     break
             if cfg.time_limit is not None and time.perf_counter() - start >= cfg.time_limit:
                 reason = "time_limit"
+                break
+            if first.cancel is not None and first.cancel.is_set():  # the fits share one flag (restore_many)
+                reason = "interrupted"
                 break
     except KeyboardInterrupt:
         reason = "interrupted"

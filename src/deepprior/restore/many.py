@@ -105,7 +105,7 @@ def restore_many(problems: Sequence[Problem], settings: Settings | None = None, 
         ref_px = _load_reference(reference, problem.output_shape, problem.image.channels)
         ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
         fitter, prep, _ = build_fitter(problem, rs, seed=rs.seed, callbacks=list(s["callbacks"]),
-                                       reference=ref_tensor)
+                                       reference=ref_tensor, cancel=s["cancel"])
         jobs.append(_Job(problem, rs, fitter, prep, ref_px))
 
     groups: dict[tuple[Any, ...], list[_Job]] = {}
