@@ -220,3 +220,16 @@ def test_every_network_runs_every_task_from_the_cli(runner, files, net):
         out = d / f"{net}_{args[0]}.png"
         ok(runner.invoke(cli, [*args, "-o", str(out), "--net", net, "--iters", "2", "-q"]))
         assert io.load_image(out).size_text == ("62x74" if args[0] == "super-resolve" else "31x37")
+
+
+def test_progress_in_a_log_is_a_line_every_few_seconds_not_one_per_iteration(tmp_path, files):
+    # standard error is a file here, as in a log: no bar redrawn per iteration
+    out, log = tmp_path / "o.png", tmp_path / "log.txt"
+    with log.open("w") as err:
+        subprocess.run([str(Path(sys.executable).parent / "deepprior"), "denoise", str(files["clean"]), "-o", str(out),
+                        "--iters", "40", "--stop", "none", "--threads", "1"], stderr=err, check=True,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")})
+    lines = [line for line in log.read_text().splitlines() if line.startswith("denoise: ")]
+    assert lines and lines[-1].startswith("denoise: 40/40 it (100%)"), log.read_text()
+    assert len(lines) <= 5, lines  # 40 iterations of a tiny image: seconds, so one line or a few
+    assert "\r" not in log.read_text()

@@ -14,9 +14,84 @@ from ..errors import ConfigError
 from ..fit.loop import Callback, FitResult, Fitter, StepState
 from ..io import ImageData
 
+#: Seconds between two progress lines when standard error is not a terminal (a log file, a pipe).
+LOG_SECONDS = 10.0
+
+
+class LogProgress:
+    """Progress for a log: a line every ``every`` seconds (and at the end), never a redrawn bar.
+
+    It offers the part of tqdm's interface the restoration uses (``update``, ``set_postfix``, ``write``,
+    ``close``), so a log of a long fit holds a line every few seconds rather than one per iteration.
+
+    Example:
+        >>> lines = []
+        >>> p = LogProgress(100, "denoise", "it", every=3600, write=lines.append)
+        >>> p.update(100); p.close()
+        >>> lines
+        ['denoise: 100/100 it (100%)']
+
+    """
+
+    def __init__(self, total: int, description: str, unit: str, every: float | None = None,
+                 write: Callable[[str], None] | None = None) -> None:
+        import time
+
+        self.total, self.description, self.unit = total, description, unit
+        self.every = LOG_SECONDS if every is None else every
+        self.n = 0
+        self.postfix: dict[str, str] = {}
+        self._write = write
+        self._clock = time.monotonic
+        self._started = self._last = self._clock()
+        self._closed = False
+
+    def write(self, text: str) -> None:
+        if self._write is not None:
+            self._write(text)
+        else:
+            import sys
+
+            print(text, file=sys.stderr, flush=True)
+
+    def _line(self) -> str:
+        share = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
+        extra = "".join(f", {k} {v}" for k, v in self.postfix.items())
+        elapsed = self._clock() - self._started
+        left = ""
+        if 0 < self.n < self.total and elapsed > 0:
+            left = f", about {(self.total - self.n) * elapsed / self.n / 60:.1f} min left at this pace"
+        return f"{self.description}: {self.n}/{self.total} {self.unit}{share}{extra}{left}"
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        now = self._clock()
+        if now - self._last >= self.every:
+            self._last = now
+            self.write(self._line())
+
+    def set_postfix(self, post: dict[str, str], refresh: bool = False) -> None:
+        self.postfix = dict(post)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.write(self._line())
+
+
+def progress_bar(total: int, description: str, unit: str) -> Any:
+    """A tqdm bar on a terminal; elsewhere (a log, a pipe) a :class:`LogProgress` line every few seconds."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return LogProgress(total, description, unit)
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, unit=unit, dynamic_ncols=True, leave=True)
+
 
 class ProgressBar(Callback):
-    """A tqdm progress bar: iteration, loss, PSNR when a reference is known, and time left."""
+    """A progress bar (a line every few seconds in a log): iteration, loss, PSNR when a reference is known."""
 
     def __init__(self, total: int, description: str = "") -> None:
         self.total = total
@@ -24,9 +99,7 @@ class ProgressBar(Callback):
         self.bar: Any = None
 
     def on_start(self, fitter: Fitter) -> None:
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=self.total, desc=self.description, unit="it", dynamic_ncols=True, leave=True)
+        self.bar = progress_bar(self.total, self.description, "it")
 
     def on_step(self, state: StepState) -> None:
         if self.bar is None:

@@ -293,7 +293,7 @@ def run_tiled(
     start = time.perf_counter()
     bar: Any = None
     if not quiet:
-        from tqdm.auto import tqdm
+        from .callbacks import progress_bar
 
         side_by_side = max(1, min(workers, len(grid))) if tile_map is None else 1
         threads = torch.get_num_threads()
@@ -311,7 +311,7 @@ def run_tiled(
             say(f"{len(grid)} tiles of up to {tile + 2 * overlap} pixels ({how}), at most {st.fit.num_iter} "
                 f"iterations each; estimated time: at most "
                 f"{per_tile * math.ceil(len(grid) / side_by_side) / 60:.1f} min")
-        bar = tqdm(total=len(grid), desc="tiles", unit="tile")
+        bar = progress_bar(len(grid), "tiles", "tile")
     saved_tiles = {t_lr.index: store.load(t_lr.scaled(f), channels) for t_lr, _ in grid} if store else {}
     done: dict[int, tuple[np.ndarray, dict[str, Any]]] = {
         i: found for i, found in saved_tiles.items() if found is not None}
