@@ -28,7 +28,6 @@ References:
 from __future__ import annotations
 
 import copy
-import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -37,7 +36,8 @@ import torch
 from torch.func import replace_all_batch_norm_modules_, vmap
 
 from ..nets.common import Prior
-from .loop import FitResult, Fitter, StepState, _mse, psnr_from_mse
+from .loop import FitResult, Fitter, StepState
+from .step import DivergenceGuard, running_average
 
 
 def batch_obstacle(fitters: Sequence[Fitter]) -> str | None:
@@ -171,7 +171,7 @@ class _Member:
         self.fitter = fitter
         self.z_base = fitter.z
         self.average: torch.Tensor | None = None
-        self.last_psnr: float | None = None
+        self.guard = DivergenceGuard(fitter.config.guard_drop_db)
         self.history: list[dict[str, Any]] = []
         self.state: StepState | None = None
 
@@ -212,9 +212,9 @@ def run_batched(fitters: Sequence[Fitter], *, batch_size: int | None = None) -> 
 
     Each fit's stopping rule, callbacks, history, guard and time limit behave as in
     :meth:`Fitter.run <deepprior.fit.loop.Fitter.run>`; the time limit and ``seconds`` count from the start of
-    the batch. When an image's rule fires, its result is taken and it leaves the batch. Ctrl-C, or the first
-    fit's ``cancel`` flag found set after an iteration, ends every fit still running with
-    ``stop_reason="interrupted"``.
+    the batch. When an image's fit ends (:meth:`Fitter.record <deepprior.fit.loop.Fitter.record>`: its rule,
+    its ``cancel`` flag, its time limit), its result is taken and it leaves the batch. Ctrl-C ends every fit
+    still running with ``stop_reason="interrupted"``.
 
     Args:
         fitters: the fits, built as for a serial run (:func:`batch_obstacle` must find nothing in the way).
@@ -285,7 +285,7 @@ def _run_one_batch(fitters: list[Fitter]) -> list[FitResult]:
                 p.grad = None
             zs = []
             for i in active:
-                z, members[i].z_base = members[i].fitter._perturbed_input(members[i].z_base)
+                z, members[i].z_base = members[i].fitter.perturbed_input(members[i].z_base)
                 zs.append(z)
             with first.autocast():
                 out_all = batched_forward([*params, *buffers], torch.stack([z.contiguous() for z in zs]))
@@ -299,15 +299,8 @@ def _run_one_batch(fitters: list[Fitter]) -> list[FitResult]:
                 loss = f.loss(pred, f.y, f.weights)
                 value = float(loss.detach())
                 values.append(value)
-                was_restored = False
-                if cfg.guard:
-                    fit_mse = value if f.loss.is_mse else float(_mse(pred.detach(), f.y, f.weights))
-                    psnr_now = psnr_from_mse(fit_mse) if math.isfinite(fit_mse) else -math.inf
-                    if m.last_psnr is not None and psnr_now < m.last_psnr - cfg.guard_drop_db:
-                        f.guard_restores += 1
-                        was_restored = True
-                    else:
-                        m.last_psnr = psnr_now
+                was_restored = bool(cfg.guard and m.guard.diverged(f.fit_mse(pred, value)))
+                f.guard_restores += was_restored
                 restored.append(was_restored)
                 if not was_restored:
                     losses.append(loss)
@@ -327,20 +320,13 @@ def _run_one_batch(fitters: list[Fitter]) -> list[FitResult]:
             for row, i in enumerate(active):
                 m, f = members[i], members[i].fitter
                 out = out_all[row]
-                if m.average is None or cfg.ema == 0:
-                    m.average = out.clone()
-                elif not restored[row]:
-                    m.average.mul_(cfg.ema).add_(out, alpha=1.0 - cfg.ema)
+                m.average = running_average(m.average, out, ema=cfg.ema, restored=restored[row])
                 state = StepState(iteration=it, loss=values[row], output=out, average=m.average, fitter=f,
                                   restored=restored[row])
                 m.state = state
-                fired = f.stop.update(state)
-                if it % cfg.log_every == 0 or it == 1:
-                    m.history.append(f._log(state, time.perf_counter() - start))
-                for cb in f.callbacks:
-                    cb.on_step(state)
-                if fired:
-                    results[i] = _finish(f, m, params, row, f.stop.name, start)
+                ended = f.record(state, m.history, start)  # the rule, history, callbacks, cancel, time limit
+                if ended is not None:
+                    results[i] = _finish(f, m, params, row, ended, start)
                     leaving.append(row)
             if leaving:
                 keep = [r for r in range(len(active)) if r not in set(leaving)]
@@ -352,12 +338,6 @@ def _run_one_batch(fitters: list[Fitter]) -> list[FitResult]:
                 active = [active[r] for r in keep]
                 if not active:
                     break
-            if cfg.time_limit is not None and time.perf_counter() - start >= cfg.time_limit:
-                reason = "time_limit"
-                break
-            if first.cancel is not None and first.cancel.is_set():  # the fits share one flag (restore_many)
-                reason = "interrupted"
-                break
     except KeyboardInterrupt:
         reason = "interrupted"
     for row, i in enumerate(active):

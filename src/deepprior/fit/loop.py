@@ -9,7 +9,6 @@ References:
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from .inputs import make_input
 from .losses import MSE, DataTerm
 from .protocols import CancelFlag
 from .seeding import generator_seed
+from .step import DivergenceGuard, masked_mse, psnr_from_mse, running_average
 from .stopping import NoStop, StopRule
 
 
@@ -89,18 +89,6 @@ class FitResult:
     seconds: float
     guard_restores: int = 0
     stop_rule: dict[str, object] = field(default_factory=dict)
-
-
-def _mse(a: torch.Tensor, b: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
-    d = (a - b) ** 2
-    if weights is None:
-        return d.mean()
-    return (d * weights).sum() / weights.sum().clamp(min=1)
-
-
-def psnr_from_mse(mse: float) -> float:
-    """PSNR in dB for a peak of 1."""
-    return float("inf") if mse <= 0 else -10.0 * math.log10(mse)
 
 
 class Fitter:
@@ -255,7 +243,7 @@ class Fitter:
     def data_mse(self, image: torch.Tensor) -> float:
         """Mean squared error between ``A(image)`` and ``y`` on the measured entries."""
         with torch.no_grad():
-            return float(_mse(self.operator(image), self.y, self.weights))
+            return float(masked_mse(self.operator(image), self.y, self.weights))
 
     def present(self, image: torch.Tensor) -> torch.Tensor:
         """The image the fit returns for a network output: with ``keep_known``, the measured entries as measured."""
@@ -291,7 +279,7 @@ class Fitter:
             n = min(len(tensors), len(saved))
             torch._foreach_copy_(tensors[:n], saved[:n])
 
-    def _perturbed_input(self, z_base: torch.Tensor, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    def perturbed_input(self, z_base: torch.Tensor, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """The input of this iteration, and the base to keep for the next one."""
         std = self.config.reg_noise_std * scale
         if std <= 0:
@@ -311,7 +299,7 @@ class Fitter:
         z_base = self.z
         average: torch.Tensor | None = None
         saved = self._snapshot_weights() if cfg.guard else []
-        last_psnr: float | None = None
+        guard = DivergenceGuard(cfg.guard_drop_db)
         # A growing network (PG-DIP) sets its stage per iteration and asks for a fresh optimiser, a
         # learning-rate warm-up, a scaled perturbation, and averaging only once fully grown.
         for it in range(1, cfg.num_iter + 1):
@@ -322,7 +310,7 @@ class Fitter:
                 for group in self.optimizer.param_groups:
                     group["lr"] = cfg.lr * phase.lr_scale
             self.optimizer.zero_grad(set_to_none=True)
-            z, z_base = self._perturbed_input(z_base, 1.0 if phase is None else phase.noise_scale)
+            z, z_base = self.perturbed_input(z_base, 1.0 if phase is None else phase.noise_scale)
             with self.autocast():
                 out = self.forward(z)
             out = out.float()
@@ -333,17 +321,14 @@ class Fitter:
             if phase is not None and (phase.new_phase or phase.alpha < 1.0):
                 # A growing network changes on purpose while a level fades in: its fit may drop by more
                 # than the guard's margin (on noise-free SR data, from 45 dB), which is not a divergence.
-                last_psnr = None
+                guard.forget()
             if cfg.guard:
-                fit_mse = loss_value if self.loss.is_mse else float(_mse(pred.detach(), self.y, self.weights))
-                psnr_now = psnr_from_mse(fit_mse) if math.isfinite(fit_mse) else -math.inf
-                if last_psnr is not None and psnr_now < last_psnr - cfg.guard_drop_db:
+                if guard.diverged(self.fit_mse(pred, loss_value)):
                     self._restore_weights(saved)
                     self.guard_restores += 1
                     restored = True
                 else:
                     saved = self._snapshot_weights(into=saved)
-                    last_psnr = psnr_now
             if not restored:
                 if self._scaler is not None:
                     self._scaler.scale(loss).backward()
@@ -353,15 +338,18 @@ class Fitter:
                     loss.backward()
                     self.optimizer.step()
             out = out.detach()
-            if average is None or cfg.ema == 0 or (phase is not None and not phase.average):
-                average = out.clone()
-            elif not restored:
-                average.mul_(cfg.ema).add_(out, alpha=1.0 - cfg.ema)
+            average = running_average(average, out, ema=cfg.ema, restored=restored,
+                                      restart=phase is not None and not phase.average)
             yield StepState(
                 iteration=it, loss=loss_value, output=out, average=average, fitter=self, restored=restored
             )
 
-    def _log(self, state: StepState, seconds: float) -> dict[str, Any]:
+    def fit_mse(self, pred: torch.Tensor, loss_value: float) -> float:
+        """The data-fit error the divergence guard watches: the loss itself when it is the MSE."""
+        return loss_value if self.loss.is_mse else float(masked_mse(pred.detach(), self.y, self.weights))
+
+    def log_entry(self, state: StepState, seconds: float) -> dict[str, Any]:
+        """The history's entry for ``state``: iteration, seconds, loss, PSNR against the input (and reference)."""
         return {
             "iteration": state.iteration,
             "seconds": round(seconds, 3),
@@ -377,7 +365,6 @@ class Fitter:
         the fit with ``stop_reason="interrupted"`` and the current averaged image; the interrupt does not
         propagate.
         """
-        cfg = self.config
         self.guard_restores = 0
         self.stop.reset(self)
         for cb in self.callbacks:
@@ -388,23 +375,32 @@ class Fitter:
         start = time.perf_counter()
         try:
             for state in self.iterate():
-                fired = self.stop.update(state)
-                if state.iteration % cfg.log_every == 0 or state.iteration == 1:
-                    history.append(self._log(state, time.perf_counter() - start))
-                for cb in self.callbacks:
-                    cb.on_step(state)
-                if fired:
-                    reason = self.stop.name
-                    break
-                if self.cancel is not None and self.cancel.is_set():
-                    reason = "interrupted"
-                    break
-                if cfg.time_limit is not None and time.perf_counter() - start >= cfg.time_limit:
-                    reason = "time_limit"
+                ended = self.record(state, history, start)
+                if ended is not None:
+                    reason = ended
                     break
         except KeyboardInterrupt:
             reason = "interrupted"
         return self.finish(state, history, reason, start)
+
+    def record(self, state: StepState, history: list[dict[str, Any]], start: float) -> str | None:
+        """After a step (of this fit alone or in a batch): the stopping rule, the history, the callbacks; then
+        why the fit ends here (the rule's name, ``interrupted`` for a set ``cancel`` flag, ``time_limit``), or
+        None to go on. ``start`` is the loop's ``time.perf_counter()`` start.
+        """
+        cfg = self.config
+        fired = self.stop.update(state)
+        if state.iteration % cfg.log_every == 0 or state.iteration == 1:
+            history.append(self.log_entry(state, time.perf_counter() - start))
+        for cb in self.callbacks:
+            cb.on_step(state)
+        if fired:
+            return self.stop.name
+        if self.cancel is not None and self.cancel.is_set():
+            return "interrupted"
+        if cfg.time_limit is not None and time.perf_counter() - start >= cfg.time_limit:
+            return "time_limit"
+        return None
 
     def finish(self, state: StepState | None, history: list[dict[str, Any]], reason: str,
                start: float) -> FitResult:
@@ -415,7 +411,7 @@ class Fitter:
         seconds = time.perf_counter() - start
         iterations = 0 if state is None else state.iteration
         if state is not None and (not history or history[-1]["iteration"] != iterations):
-            history.append(self._log(state, time.perf_counter() - start))
+            history.append(self.log_entry(state, time.perf_counter() - start))
         chosen = self.stop.chosen() if (reason == self.stop.name or self.stop.choose_at_end) else None
         if chosen is not None:
             stopped_at, image = chosen
