@@ -99,7 +99,7 @@ def _side_files(job: Any, batch: bool, opts: dict[str, Any], snapshot_dir: Path 
 
 
 #: The keywords :func:`batch_options` adds to a command.
-BATCH_KEYS = ("recursive", "suffix", "fmt", "skip_existing", "reports", "jobs", "ray")
+BATCH_KEYS = ("recursive", "suffix", "fmt", "skip_existing", "reports", "jobs", "ray", "dry_run")
 
 
 def batch_options(fn: Any) -> Any:
@@ -121,6 +121,9 @@ def batch_options(fn: Any) -> Any:
         click.option("--ray", default=None, is_flag=False, flag_value="local", metavar="[ADDRESS]",
                      help="Fit on Ray (deepprior[ray]): a local Ray, or the cluster at ADDRESS; each file and "
                           "each tile a task."),
+        click.option("--dry-run", is_flag=True,
+                     help="Say the plan of each file (size, tiles, iterations, stop) and the time it should take "
+                          "here, then exit without fitting."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -189,10 +192,27 @@ def run_files(task: str, lead: tuple[Path, ...], inputs: tuple[Path, ...], outpu
         specs.append(JobSpec(job.index, task, (*lead, job.source), dict(options), settings, job.output))
     if bad and not batch:
         raise InputError(bad[jobs[0].index])
+    if batch_opts.get("dry_run"):
+        _dry_run(specs, bad, jobs)
+        return
     work_dirs = {spec.index: spec.settings.get("work_dir") for spec in specs}
     _Driver(jobs, batch, report_path, _Records(records_path), bool(opts.get("quiet")), work_dirs).run(
         specs, bad, folder_problems, lambda: make_backend(jobs=n_jobs, ray=ray, threads=opts.get("threads")),
         skip_existing=bool(batch_opts.get("skip_existing")))
+
+
+def _dry_run(specs: list[Any], bad: dict[int, str], jobs: list[Any]) -> None:
+    """Print each file's plan and time estimate (the line a fit prints first), and each bad file's error."""
+    from ..restore.run import plan_restoration
+    from ..tasks import build_problem
+
+    for spec in specs:
+        settings = {k: v for k, v in spec.settings.items() if k not in ("quiet",)}
+        problem = build_problem(spec.task, spec.images, spec.options, None, **settings)
+        line = plan_restoration(problem, None, **settings).line()
+        click.echo(f"{spec.images[-1]}: {line}" if len(jobs) > 1 else line)
+    for index, error in sorted(bad.items()):
+        click.echo(f"{jobs[index].source}: skipped: {error}", err=True)
 
 
 class _Driver:

@@ -7,6 +7,7 @@ measurement pixels (reflection), the padding is not measured, and the result is 
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,9 @@ from ..metrics import psnr as psnr_metric
 from ..metrics import ssim as ssim_metric
 from ..nets.common import NetConfig
 from ..physics.base import ForwardOperator
-from .callbacks import FrameRecorder, ProgressBar, RunEstimate, Snapshots, default_frames, snapshot_list
+from .callbacks import FrameRecorder, ProgressBar, Snapshots, default_frames, snapshot_list
 from .checks import check_outputs, check_settings
+from .plan import Plan, make_plan
 from .problem import DEFAULTS, TILING_KEYS, Problem, Settings, merged
 from .report import Restoration
 from .resolve import Resolved, resolve, scales_for
@@ -161,6 +163,36 @@ def _workers(rs: Resolved, tile: int, overlap: int, max_memory: str | int | None
     return max(1, min(rs.threads, budget // estimate_memory(side, side, rs.net_config)))
 
 
+def _settle(problem: Problem, s: dict[str, Any]) -> tuple[Resolved, TilingPlan, int]:
+    """Resolve the settings for ``problem``, decide the tiling (and the rate its rule sets) and how many tiles
+    run side by side; every refusal here comes before any fit.
+    """
+    if not problem.tileable:
+        given = [k for k in TILING_KEYS if s[k] != DEFAULTS.get(k)]
+        if given:
+            raise ConfigError(f"--{given[0].replace('_', '-')} is not available for {problem.task}")
+    rs = resolve(problem, s)
+    plan = tiling_plan(problem, rs, s)
+    if plan.reason == "rule" and problem.tiling is not None and problem.tiling.lr is not None and s["lr"] is None:
+        rs = dataclasses.replace(rs, fit=rs.fit.updated(lr=problem.tiling.lr))
+    if plan.tile is not None and (rs.net_input is not None or not problem.tileable):
+        raise ConfigError(f"{problem.task} cannot be tiled (its network input is a whole image); "
+                          "give a smaller image or a larger --max-memory")
+    workers = 1 if plan.tile is None or s["tile_map"] else _workers(rs, plan.tile, plan.overlap, s["max_memory"])
+    return rs, plan, workers
+
+
+def plan_restoration(problem: Problem, settings: Settings | None = None, **options: Any) -> Plan:
+    """What :func:`restore` would do with these settings and about how long it would take here, without
+    fitting (the command line's ``--dry-run``); every setting is checked as :func:`restore` checks it.
+    """
+    s = merged(settings, options)
+    check_settings(s)
+    rs, plan, workers = _settle(problem, s)
+    check_outputs(s, problem, num_iter=rs.fit.num_iter, tiled=plan.tile is not None)
+    return make_plan(problem, rs, tile=plan.tile, overlap=plan.overlap, workers=workers)
+
+
 def restore(problem: Problem, settings: Settings | None = None, **options: Any) -> Restoration:
     """Restore ``problem`` with the shared settings (a :class:`Settings` and/or its keys as keywords).
 
@@ -170,22 +202,15 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
     """
     s = merged(settings, options)
     check_settings(s)
-    if not problem.tileable:
-        given = [k for k in TILING_KEYS if s[k] != DEFAULTS.get(k)]
-        if given:
-            raise ConfigError(f"--{given[0].replace('_', '-')} is not available for {problem.task}")
-    rs = resolve(problem, s)
+    rs, plan, workers = _settle(problem, s)
+    tile, overlap = plan.tile, plan.overlap
     ref_px = _load_reference(s["reference"], problem.output_shape, problem.image.channels)
     ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
     snap_iters = snapshot_list(s["snapshots"])
-    plan = tiling_plan(problem, rs, s)
-    tile, overlap = plan.tile, plan.overlap
-    if plan.reason == "rule" and problem.tiling is not None and problem.tiling.lr is not None and s["lr"] is None:
-        rs = dataclasses.replace(rs, fit=rs.fit.updated(lr=problem.tiling.lr))
-    if tile is not None and (rs.net_input is not None or not problem.tileable):
-        raise ConfigError(f"{problem.task} cannot be tiled (its network input is a whole image); "
-                          "give a smaller image or a larger --max-memory")
     check_outputs(s, problem, num_iter=rs.fit.num_iter, tiled=tile is not None)
+    if not s["quiet"]:
+        estimate = make_plan(problem, rs, tile=tile, overlap=overlap, workers=workers)
+        print(estimate.line(), file=sys.stderr, flush=True)
 
     def finish(t: torch.Tensor) -> ImageData:
         pixels = io.quantize(io.from_tensor(t), problem.image.bit_depth)
@@ -197,7 +222,6 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
         cbs: list[Callback] = list(s["callbacks"])
         if not s["quiet"]:
             cbs.insert(0, ProgressBar(rs.fit.num_iter, description=problem.task))
-            cbs.insert(1, RunEstimate(rs.fit.num_iter))
         if s["animation"] is not None:
             recorder = FrameRecorder(snap_iters or default_frames(rs.fit.num_iter))
             cbs.append(recorder)
@@ -213,11 +237,10 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
 
         if s["animation"] is not None or snap_iters:
             raise ConfigError("--animation and --snapshots are not available with tiling")
-        workers = _workers(rs, tile, overlap, s["max_memory"])
         result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=overlap, work_dir=s["work_dir"],
                                          resume=s["resume"], quiet=s["quiet"], fit=fit_problem, cancel=s["cancel"],
                                          tile_map=s["tile_map"], workers=workers)
-        tiles_report = {"overlap": overlap, "why": plan.why, "workers": 1 if s["tile_map"] else workers,
+        tiles_report = {"overlap": overlap, "why": plan.why, "workers": workers,
                         **tiles_report}
         net_config, padding = rs.net_config, {"bottom": 0, "right": 0}
     restored = finish(result.image)
@@ -304,4 +327,5 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["Prepared", "build_fitter", "fit_problem", "prepare", "restore", "TilingPlan", "tiling_plan"]
+__all__ = ["Prepared", "TilingPlan", "build_fitter", "fit_problem", "plan_restoration", "prepare", "restore",
+           "tiling_plan"]

@@ -22,7 +22,7 @@ import torch
 
 from .. import io
 from ..errors import ConfigError, InputError
-from ..fit.loop import Callback, FitResult, StepState
+from ..fit.loop import FitResult
 from ..fit.protocols import CancelFlag
 from ..nets.common import NetConfig
 from ..tiling import Blender, Tile, parse_memory, tile_weights
@@ -101,28 +101,6 @@ def _fallback(job: Problem, t: Tile, t_lr: Tile) -> np.ndarray:
     lr = io.from_tensor(job.y[..., t_lr.top : t_lr.bottom, t_lr.left : t_lr.right])
     f = job.factor
     return np.repeat(np.repeat(lr, f, axis=0), f, axis=1)[: t.height, : t.width]
-
-
-def _estimate(job: Problem, st: Resolved, first: Tile, fit: FitFunction, seed: int) -> float | None:
-    """Seconds per tile, from a 3-iteration probe on the first tile (the first iteration not counted); None
-    when the probe was interrupted.
-    """
-    from dataclasses import replace
-
-    class Clock(Callback):
-        stamps: list[float] = []
-
-        def on_step(self, state: StepState) -> None:
-            self.stamps.append(time.perf_counter())
-
-    clock = Clock()
-    clock.stamps = []
-    probe = replace(st, fit=st.fit.updated(num_iter=3, time_limit=None), stop="none")
-    result, _, _ = fit(_cut(job, first), probe, seed=seed, callbacks=[clock], reference=None)
-    if result.stop_reason == "interrupted":
-        return None
-    per_iteration = (clock.stamps[-1] - clock.stamps[0]) / max(1, len(clock.stamps) - 1)
-    return per_iteration * st.fit.num_iter
 
 
 class WorkDir:
@@ -295,22 +273,6 @@ def run_tiled(
     if not quiet:
         from .callbacks import progress_bar
 
-        side_by_side = max(1, min(workers, len(grid))) if tile_map is None else 1
-        threads = torch.get_num_threads()
-        try:
-            if side_by_side > 1:
-                torch.set_num_threads(1)  # probe as a worker runs: one thread
-            per_tile = _estimate(job, st, grid[0][0], fit, seed)
-        except KeyboardInterrupt:
-            per_tile = None
-        finally:
-            torch.set_num_threads(threads)
-        interrupted = per_tile is None
-        if per_tile is not None:
-            how = f"{side_by_side} at a time, one thread each" if side_by_side > 1 else "one at a time"
-            say(f"{len(grid)} tiles of up to {tile + 2 * overlap} pixels ({how}), at most {st.fit.num_iter} "
-                f"iterations each; estimated time: at most "
-                f"{per_tile * math.ceil(len(grid) / side_by_side) / 60:.1f} min")
         bar = progress_bar(len(grid), "tiles", "tile")
     saved_tiles = {t_lr.index: store.load(t_lr.scaled(f), channels) for t_lr, _ in grid} if store else {}
     done: dict[int, tuple[np.ndarray, dict[str, Any]]] = {
