@@ -69,7 +69,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = json.loads(args.json.read_text())["rows"] if args.json.exists() else []
     done = {r["image"] for r in rows}
-    if args.width is not None:  # swapped in where the `fast` preset reads it (as benchmarks/width_study.py does)
+    if args.width is not None:  # swapped in where the `fast` preset reads it (as studies/width_study.py does)
         presets.FAST_DENOISE_NET = SkipConfig(channels_down=(args.width,) * 5, channels_up=(args.width,) * 5,
                                               channels_skip=(4,) * 5)
     for name in args.images:

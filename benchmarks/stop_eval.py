@@ -35,7 +35,7 @@ from deepprior.fit.loop import Callback, FitResult, Fitter, StepState
 from deepprior.fit.stopping import AUTO
 from deepprior.presets import TaskInfo
 from deepprior.tasks import resolve_preset
-from stop_replay import RULES, to_markdown
+from docgen.replay import RULES, to_markdown
 
 CONDITIONS = {"gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gaussian", {"sigma": 50.0}),
               "poisson-30": ("poisson", {"peak": 30.0}),
@@ -73,7 +73,7 @@ class Observer(Callback):
             stat = getattr(self.rule, "last_stat", None)
             if stat is not None and stat == stat and (not self.trace or self.trace[-1][1] != stat):  # not NaN
                 # method-noise: the online statistic and threshold at every check, kept after the rule fired
-                # (for replays of other waits; benchmarks/replay_mns.py)
+                # (for replays of other waits; benchmarks/studies/replay_mns.py)
                 self.trace.append((state.iteration, stat, self.rule.last_threshold))
         if self.fired_at is None and fires:
             self.fired_at = state.iteration

@@ -8,8 +8,8 @@ from functools import cache
 from typing import Any
 
 from docgen.markdown import table
+from docgen.replay import first_hit_online, replay_from, replay_holdout, to_markdown
 from docgen.results import Row, at, eval_rows, load, md_cell, md_rows, mean, number, rows
-from stop_replay import first_hit_online, replay_from, replay_holdout, to_markdown
 
 #: Issue #4's evaluation of today's ``--stop auto``: condition -> (results file, how the auto rule's stop is known).
 #: (A file's ``_b`` companion, the images a second process ran beside the first, is read with it.)

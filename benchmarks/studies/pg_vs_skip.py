@@ -12,7 +12,7 @@ Figures per image, from the histories:
 - time to reach a common target, the lower of the two best PSNRs minus 0.1 dB, and the ratio skip / pg;
 - PSNR of pg at the time skip needed for its best.
 
-    .venv/bin/python benchmarks/pg_vs_skip.py --threads 1 --json benchmarks/results/pg_vs_skip_crop128.json \
+    .venv/bin/python benchmarks/studies/pg_vs_skip.py --threads 1 --json benchmarks/results/pg_vs_skip_crop128.json \
         --markdown benchmarks/results/pg_vs_skip_crop128.md
 """
 
@@ -22,6 +22,7 @@ import argparse
 import json
 from pathlib import Path
 
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
@@ -79,7 +80,7 @@ def main() -> None:
         print(f"{name}: skip best {row['skip_best_psnr']:.2f} @ {row['skip_best_seconds']:.0f} s, pg best "
               f"{row['pg_best_psnr']:.2f} @ {row['pg_best_seconds']:.0f} s; to {target:.2f} dB: skip {reach['skip']}, "
               f"pg {reach['pg']}, speed-up {row['speedup']}", flush=True)
-        out = {"meta": {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/pg_vs_skip.py",
+        out = {"meta": {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/studies/pg_vs_skip.py",
                         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}},
                "rows": rows}
         io.write_bytes_atomic(args.json, json.dumps(out, indent=1).encode())

@@ -6,7 +6,7 @@ seed 0); it is denoised with ``--tile 256 --overlap 16`` and the seam metric
 elsewhere; 1 = no trace of the tiling) is computed on the output, and on the clean and noisy images at the
 same boundaries for comparison.
 
-    .venv/bin/python benchmarks/seam.py --iters 50 --json benchmarks/results/seam_1024.json
+    .venv/bin/python benchmarks/studies/seam.py --iters 50 --json benchmarks/results/seam_1024.json
 """
 
 from __future__ import annotations

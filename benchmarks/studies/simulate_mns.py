@@ -6,7 +6,7 @@ rule (threshold ``0.978 sigma``) would have stopped, for two check schedules, an
 (from the same history) with the run's best PSNR (an oracle figure: it needs the ground truth). It is a
 simulation at 10-iteration resolution, not an online run; online runs are in docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/simulate_mns.py benchmarks/results/denoise_sigma25_crop128_fast.json
+    .venv/bin/python benchmarks/studies/simulate_mns.py benchmarks/results/denoise_sigma25_crop128_fast.json
 """
 
 from __future__ import annotations

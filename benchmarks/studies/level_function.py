@@ -4,7 +4,7 @@ Centre crops of the DIP paper's ground truths, corrupted by the project's seeded
 peak 30, speckle 0.2, Gaussian sigma 25); prints the fitted standard deviation against the true one (0-255
 scale) at intensities 0.2, 0.5 and 0.8, for 8x8 and 4x4 blocks. No fitting: it runs in seconds.
 
-    .venv/bin/python benchmarks/level_function.py
+    .venv/bin/python benchmarks/studies/level_function.py
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import math
 
 import torch
 
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.errors import ConfigError

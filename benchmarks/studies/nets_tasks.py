@@ -7,7 +7,7 @@ default preset (its own reference settings where they differ: the Deep Decoder w
 averaging), ``--iters 600 --stop none``, seed 0. The baseline column is the corrupted input (denoising,
 inpainting) or bicubic upscaling (super-resolution), scored the same way (RGB PSNR).
 
-    .venv/bin/python benchmarks/nets_tasks.py --threads 1 --json benchmarks/results/nets_tasks_crop128.json \
+    .venv/bin/python benchmarks/studies/nets_tasks.py --threads 1 --json benchmarks/results/nets_tasks_crop128.json \
         --markdown benchmarks/results/nets_tasks_crop128.md
 """
 
@@ -17,6 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.baselines import bicubic
@@ -68,7 +69,7 @@ def main() -> None:
                 rows.append(row)
                 print(f"{name} {task:13s} {net:9s} {r.psnr:6.2f} dB ({base[0]} {base[1]:.2f}) "
                       f"{row['s_per_iter']:.3f} s/it", flush=True)
-                meta = {**metadata(BenchConfig(table="folder")), "command": "benchmarks/nets_tasks.py",
+                meta = {**metadata(BenchConfig(table="folder")), "command": "benchmarks/studies/nets_tasks.py",
                         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
                 io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
     if args.markdown:

@@ -1,7 +1,7 @@
-"""Stopping rules replayed on stored fits: the pure functions that ``stop_eval.py``, ``replay_mns.py``,
-``replay_holdout.py`` and ``make_docs.py`` share.
+"""Stopping rules replayed on stored fits: the pure functions that the docs (``docgen.stopping``),
+``stop_eval.py`` and the studies ``replay_mns.py``, ``replay_holdout.py`` and ``check_mns_hits.py`` share.
 
-They read only the rows those scripts write into ``benchmarks/results/`` (no image, no ``deepprior``), so the
+They read only the rows ``stop_eval.py`` writes into ``benchmarks/results/`` (no image, no ``deepprior``), so the
 docs can be regenerated from the committed results alone.
 """
 

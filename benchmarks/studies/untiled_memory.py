@@ -2,8 +2,8 @@
 
 Automatic tiling is kept off (a memory budget of 64 GB), so the figure is the whole image's fit.
 
-    for s in 256 512 1024 2048; do .venv/bin/python benchmarks/untiled_memory.py $s fast; done
-    for s in 256 512 1024; do .venv/bin/python benchmarks/untiled_memory.py $s paper; done
+    for s in 256 512 1024 2048; do .venv/bin/python benchmarks/studies/untiled_memory.py $s fast; done
+    for s in 256 512 1024; do .venv/bin/python benchmarks/studies/untiled_memory.py $s paper; done
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Deblurring presets: the F16 crop of `deepprior bench deblur` (96x96, Gaussian blur 1.6, noise sigma 2,
 seed 0) fitted by `fast` with a given learning rate and input perturbation, PSNR every 250 iterations.
 
-    .venv/bin/python benchmarks/deblur_tuning.py LR REG_NOISE ITERS IMAGES [--json FILE]
+    .venv/bin/python benchmarks/studies/deblur_tuning.py LR REG_NOISE ITERS IMAGES [--json FILE]
 
 (oracle figures: PSNR against the ground truth along the run; they chose the preset, they are not results)
 """

@@ -5,10 +5,10 @@ kodim03's 128x128 centre crop (the paper's ground truth) shrunk 4x by Pillow's a
 (bicubic upscaling: 28.57 dB). Each network runs with its registry settings for SR (nets/__init__.py);
 a second argument overrides the U-Net's upsampling.
 
-    .venv/bin/python benchmarks/sr_failures.py unet          # 29.22 dB (bilinear, upscaled input)
-    .venv/bin/python benchmarks/sr_failures.py unet deconv   # from noise, before: 20.34 dB
-    .venv/bin/python benchmarks/sr_failures.py resnet        # 28.26 dB (upscaled input); from noise 21.27
-    .venv/bin/python benchmarks/sr_failures.py pg            # 29.46 dB; 8.63 with 190 guard restores before
+    .venv/bin/python benchmarks/studies/sr_failures.py unet          # 29.22 dB (bilinear, upscaled input)
+    .venv/bin/python benchmarks/studies/sr_failures.py unet deconv   # from noise, before: 20.34 dB
+    .venv/bin/python benchmarks/studies/sr_failures.py resnet        # 28.26 dB (upscaled input); from noise 21.27
+    .venv/bin/python benchmarks/studies/sr_failures.py pg            # 29.46 dB; 8.63 with 190 guard restores before
                                                              # the guard ignored growth steps
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.baselines import bicubic

@@ -12,7 +12,7 @@ runs it):
 For Gaussian noise ``mse`` and ``matched`` are the same setting and run once. The ground truth only
 scores; 'oracle' is the best PSNR seen along the run (every 10 iterations, up to where it stopped).
 
-    .venv/bin/python benchmarks/noise_study.py --threads 1 --json benchmarks/results/noise_study_crop128.json \
+    .venv/bin/python benchmarks/studies/noise_study.py --threads 1 --json benchmarks/results/noise_study_crop128.json \
         --markdown benchmarks/results/noise_study_crop128.md
 """
 
@@ -23,6 +23,7 @@ import json
 import time
 from pathlib import Path
 
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
@@ -75,7 +76,8 @@ def main() -> None:
                       f"({r.fit.iterations} it, oracle {best['psnr']:.2f} @ {best['iteration']}, {seconds:.0f} s)",
                       flush=True)
                 given = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-                meta = {**metadata(BenchConfig(table="folder")), "command": "benchmarks/noise_study.py", "args": given}
+                meta = {**metadata(BenchConfig(table="folder")), "command": "benchmarks/studies/noise_study.py",
+                        "args": given}
                 out = {"meta": meta, "rows": rows}
                 io.write_bytes_atomic(args.json, json.dumps(out, indent=1).encode())
     if args.markdown:
