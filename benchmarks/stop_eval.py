@@ -32,7 +32,6 @@ from deepprior import api, io
 from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit import make_stop_rule
 from deepprior.fit.loop import Callback, FitResult, Fitter, StepState
-from deepprior.fit.stopping import AUTO
 from deepprior.presets import TaskInfo
 from deepprior.tasks import resolve_preset
 from docgen.replay import RULES, to_markdown
@@ -44,6 +43,13 @@ CONDITIONS = {"gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gau
 #: Conditions whose ``auto`` rule is ``holdout``: it changes the fit (5 % of the measured pixels are held
 #: out), so it observes from the start and every other rule then observes that same held-out fit.
 HOLDOUT = {"salt-pepper-0.1", "pixels-50"}
+
+
+def auto_rule(cond: str) -> str:
+    """What ``--stop auto`` means for a condition. The task decides it from the problem (``Problem.auto_stop``):
+    ``holdout`` for salt-and-pepper's impulse-skipping data term and pixel restoration's scattered mask,
+    ``mns-adaptive`` for the other noises."""
+    return "holdout" if cond in HOLDOUT else "mns-adaptive"
 
 
 class Observer(Callback):
@@ -83,8 +89,6 @@ class Observer(Callback):
 
     def on_end(self, result: FitResult) -> None:
         """Nothing: a rule that never fired returns the fit's last averaged image (taken from the history)."""
-
-
 
 
 def main() -> None:
@@ -136,7 +140,7 @@ def main() -> None:
             rules["none"] = {"ran": r.fit.iterations, "returned_at": final["iteration"], "psnr": final["psnr"]}
             row = {"image": name, "condition": cond, "input_psnr": r.input_psnr, "cap": r.fit.iterations,
                    "oracle_psnr": best["psnr"], "oracle_iteration": best["iteration"], "rules": rules,
-                   "auto": "holdout" if cond in HOLDOUT else AUTO["denoise"], "loss": r.config.get("loss"),
+                   "auto": auto_rule(cond), "loss": r.config.get("loss"),
                    "lr": r.config["fit"]["lr"],
                    "width": r.config["net_config"]["channels_down"][0], "keep_known": r.config.get("keep_known"),
                    "seconds": round(r.fit.seconds, 1),

@@ -17,7 +17,7 @@ import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.errors import ConfigError
-from deepprior.fit import losses as L
+from deepprior.physics.stats import estimate_level_function
 
 NOISES = (("poisson", {"peak": 30.0}, lambda v: math.sqrt(v / 30)), ("speckle", {"sigma": 0.2}, lambda v: 0.2 * v),
           ("gaussian", {"sigma": 25.0}, lambda v: 25 / 255))
@@ -33,7 +33,7 @@ def main() -> None:
                 cells = [f"{crop:4d} {name:8s} {noise:8s}"]
                 for block in (8, 4):
                     try:
-                        a, b, c = L.estimate_level_function(y, block=block)
+                        a, b, c = estimate_level_function(y, block=block)
                     except ConfigError as err:
                         cells.append(f"{block}x{block}: {err}"[:40])
                         continue
