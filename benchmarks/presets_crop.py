@@ -15,22 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import deepprior
 import deepprior.metrics
+from common import centre_crop, results_meta
 from deepprior import io
-
-
-def centre_crop(a: np.ndarray, size: int) -> np.ndarray:
-    h, w = a.shape[:2]
-    top, left = (h - size) // 2, (w - size) // 2
-    return a[top : top + size, left : left + size]
 
 
 def main() -> None:
@@ -48,7 +40,6 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     folder = args.data / "dip-paper" / "denoising" / "sigma25"
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     rows = []
     if args.json.exists():  # resume: keep the rows already measured
         rows = [r for r in json.loads(args.json.read_text())["rows"]]
@@ -74,8 +65,7 @@ def main() -> None:
             }
             rows.append(row)
             print(json.dumps(row), flush=True)
-            meta = {"commit": commit, "torch": torch.__version__, "python": platform.python_version(),
-                    "machine": platform.machine(), "cpu_count": os.cpu_count(), "deepprior": deepprior.__version__}
+            meta = results_meta(__file__, args)
             args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
 
 

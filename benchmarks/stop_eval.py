@@ -27,9 +27,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from common import DATA, centre_crop
+from common import DATA, centre_crop, results_meta
 from deepprior import api, io
-from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit import make_stop_rule
 from deepprior.fit.loop import Callback, FitResult, Fitter, StepState
 from deepprior.presets import TaskInfo
@@ -148,8 +147,7 @@ def main() -> None:
             rows.append(row)
             print(f"{cond:16s} {name:8s} oracle {best['psnr']:.2f} @ {best['iteration']}; " + ", ".join(
                 f"{k} {v['psnr']:.2f} @ {v['returned_at']}" for k, v in rules.items()), flush=True)
-            meta = {**metadata(BenchConfig(table="folder")), "command": "benchmarks/stop_eval.py",
-                    "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+            meta = results_meta(__file__, args, table="folder")
             io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
     if args.markdown:
         io.write_bytes_atomic(args.markdown, to_markdown(rows).encode())

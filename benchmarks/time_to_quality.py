@@ -18,16 +18,15 @@ import argparse
 import json
 from pathlib import Path
 
-from common import paper_s_per_iter, reference_crop
+from common import DATA, paper_s_per_iter, reference_crop, results_meta
 from deepprior import api, io
-from deepprior.bench.harness import BenchConfig, metadata
 
 REF_ITERS, REF_PSNR = 1000, 30.54
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
@@ -51,7 +50,7 @@ def main() -> None:
         run["ratio_to_reference_time"] = run["seconds"] / ref_time
         if run["reached_30_54"] is not None:
             run["ratio_reaching_30_54"] = run["reached_30_54"]["seconds"] / ref_time
-    out = {"meta": {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/time_to_quality.py"},
+    out = {"meta": results_meta(__file__),
            "reference": {"s_per_iter_before": ref_before, "s_per_iter_after": ref_after, "s_per_iter": ref_s,
                          "iterations_to_30_54": REF_ITERS, "seconds_to_30_54": ref_time}, "runs": runs}
     io.write_bytes_atomic(args.json, json.dumps(out, indent=1).encode())

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
-from common import DATA
+from common import DATA, centre_crop, given, script_name
 from deepprior import io
 from deepprior.bench.meta import run_metadata
 from deepprior.metrics import psnr
@@ -92,13 +92,9 @@ def main() -> None:
     noisy = io.load_image(root / f"{args.image}_noisy.png").pixels
     gt = io.load_image(root / f"{args.image}_GT.png").pixels
     if args.crop:
-        h, w = noisy.shape[:2]
-        top, left = (h - args.crop) // 2, (w - args.crop) // 2
-        noisy = noisy[top:top + args.crop, left:left + args.crop]
-        gt = gt[top:top + args.crop, left:left + args.crop]
+        noisy, gt = centre_crop(noisy, args.crop), centre_crop(gt, args.crop)
     out = json.loads(args.json.read_text()) if args.json.exists() else {"runs": {}}
-    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    out["meta"] = {**run_metadata(config), "command": "benchmarks/studies/drp_study.py"}
+    out["meta"] = {**run_metadata(given(args)), "command": script_name(__file__)}
     for lam in args.lam:
         key = f"{args.image} crop{args.crop} w{args.width} s{args.scales} lr{args.lr} lam{lam}"
         r = fit(noisy, gt, iters=args.iters, lr=args.lr, lam=lam, width=args.width, scales=args.scales,

@@ -34,7 +34,7 @@ def main() -> None:
     for lr in args.lrs:
         r = api.denoise(noisy, sigma=25, reference=gt, preset=args.preset, lr=lr, num_iter=args.iters,
                         stop="none", threads=args.threads)
-        save_curve_run(runs, str(lr), f"lr {lr}", r, {"lr": lr}, "benchmarks/studies/lr_study.py", args, args.json)
+        save_curve_run(runs, str(lr), f"lr {lr}", r, {"lr": lr}, __file__, args, args.json)
 
 if __name__ == "__main__":
     main()

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
-from common import DATA
+from common import DATA, results_meta
 from deepprior import api, io
-from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit.stopping.method_noise import MethodNoiseConfig
 from deepprior.tiling import tile_grid
 
@@ -74,8 +73,7 @@ def main() -> None:
                              "stop_pace": MethodNoiseConfig().pace(math.sqrt((t.bottom - t.top) * (t.right - t.left)))})
                 print(f"{name} tile {index} {variant}: {r.psnr:.2f} dB at {r.fit.iterations} it "
                       f"({r.fit.seconds:.0f} s); oracle {best['psnr']:.2f} @ {best['iteration']}", flush=True)
-                meta = {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/studies/tile_study.py",
-                        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+                meta = results_meta(__file__, args)
                 io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
 
 

@@ -42,7 +42,7 @@ def main() -> None:
         r = api.denoise(noisy, sigma=25, reference=gt, preset="fast", lr=args.lr, num_iter=args.iters,
                         stop="none", threads=args.threads)
         save_curve_run(runs, f"w{width}-lr{args.lr}", f"width {width} lr {args.lr}", r,
-                       {"width": width, "lr": args.lr}, "benchmarks/studies/width_study.py", args, args.json)
+                       {"width": width, "lr": args.lr}, __file__, args, args.json)
 
 if __name__ == "__main__":
     main()
