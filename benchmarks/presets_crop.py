@@ -26,7 +26,7 @@ from deepprior import io
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("DEEPPRIOR_DATA", "../shared/data")))
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--images", nargs="+", default=["F16", "kodim03"])

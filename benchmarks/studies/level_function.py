@@ -9,6 +9,7 @@ scale) at intensities 0.2, 0.5 and 0.8, for 8x8 and 4x4 blocks. No fitting: it r
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import torch
@@ -24,6 +25,7 @@ NOISES = (("poisson", {"peak": 30.0}, lambda v: math.sqrt(v / 30)), ("speckle", 
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     for crop in (32, 128):
         for name in ("F16", "kodim03", "peppers", "lena", "baboon"):
             clean = centre_crop(io.load_image(DATA / "dip-paper/denoising/sigma25" / f"{name}_GT.png").pixels, crop)

@@ -24,7 +24,7 @@ from deepprior.tiling import seam_energy_ratio
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--iters", type=int, default=150)
     ap.add_argument("--tile", type=int, default=256)
     ap.add_argument("--overlap", type=int, default=16)

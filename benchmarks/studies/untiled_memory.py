@@ -8,15 +8,25 @@ Automatic tiling is kept off (a memory budget of 64 GB), so the figure is the wh
 
 from __future__ import annotations
 
+import argparse
 import resource
-import sys
 
 import numpy as np
 
 import deepprior
 
-size, preset = int(sys.argv[1]), sys.argv[2]
-img = (np.random.default_rng(0).random((size, size, 3)) * 255).astype(np.uint8)
-r = deepprior.denoise(img, num_iter=2, preset=preset, threads=1, stop="none", max_memory="64GB")
-assert r.config["tiling"] is None, r.config["tiling"]  # untiled
-print(size, preset, f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("size", type=int, help="side of the square random image")
+    ap.add_argument("preset")
+    args = ap.parse_args()
+    size, preset = args.size, args.preset
+    img = (np.random.default_rng(0).random((size, size, 3)) * 255).astype(np.uint8)
+    r = deepprior.denoise(img, num_iter=2, preset=preset, threads=1, stop="none", max_memory="64GB")
+    assert r.config["tiling"] is None, r.config["tiling"]  # untiled
+    print(size, preset, f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
