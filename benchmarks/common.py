@@ -69,7 +69,8 @@ def paper_s_per_iter(noisy: np.ndarray, threads: int | None) -> float:
     timed after 3 of warm-up (the reference time of issue #6's ratios)."""
     from deepprior import api
 
-    common = {"sigma": 25, "preset": "paper", "precision": "fp32", "stop": "none", "threads": threads, "tile": 0}
+    common: dict[str, Any] = {"sigma": 25, "preset": "paper", "precision": "fp32", "stop": "none", "threads": threads,
+                              "tile": 0}
     short = api.denoise(noisy, num_iter=3, **common).fit.seconds
     long = api.denoise(noisy, num_iter=13, **common).fit.seconds
     return (long - short) / 10

@@ -53,6 +53,8 @@ def main() -> None:
                 continue
             r = deepprior.denoise(noisy, sigma=25, preset=preset, num_iter=args.iters, seed=args.seed,
                                   reference=gt, stop=args.stop)
+            # scored: the reference was given
+            assert r.psnr is not None and r.ssim is not None and r.input_psnr is not None
             row = {
                 "image": name, "crop": args.crop, "preset": preset, "iterations": r.fit.iterations,
                 "stop": "fixed count (none)" if r.fit.stop_reason == "max_iter" else r.fit.stop_reason,

@@ -35,10 +35,11 @@ from deepprior.presets import TaskInfo
 from deepprior.tasks import resolve_preset
 from docgen.replay import RULES, to_markdown
 
-CONDITIONS = {"gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gaussian", {"sigma": 50.0}),
-              "poisson-30": ("poisson", {"peak": 30.0}),
-              "salt-pepper-0.1": ("salt-pepper", {"amount": 0.1}), "speckle-0.2": ("speckle", {"sigma": 0.2}),
-              "pixels-50": ("pixels", {})}
+CONDITIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gaussian", {"sigma": 50.0}),
+    "poisson-30": ("poisson", {"peak": 30.0}),
+    "salt-pepper-0.1": ("salt-pepper", {"amount": 0.1}), "speckle-0.2": ("speckle", {"sigma": 0.2}),
+    "pixels-50": ("pixels", {})}
 #: Conditions whose ``auto`` rule is ``holdout``: it changes the fit (5 % of the measured pixels are held
 #: out), so it observes from the start and every other rule then observes that same held-out fit.
 HOLDOUT = {"salt-pepper-0.1", "pixels-50"}

@@ -17,11 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from common import DATA, paper_s_per_iter, reference_crop, results_meta
 from deepprior import api, io
 
 REF_ITERS, REF_PSNR = 1000, 30.54
+#: The runs: what each passes to ``api.denoise`` besides the image.
+RUNS: dict[str, dict[str, Any]] = {"default (blind)": {}, "--sigma 25": {"sigma": 25}}
 
 
 def main() -> None:
@@ -33,7 +36,7 @@ def main() -> None:
     noisy, gt = reference_crop(args.data)
     ref_before = paper_s_per_iter(noisy, args.threads)
     runs = {}
-    for label, kw in (("default (blind)", {}), ("--sigma 25", {"sigma": 25})):
+    for label, kw in RUNS.items():
         r = api.denoise(noisy, reference=gt, threads=args.threads, **kw)
         reach = next((h for h in r.fit.history if h["psnr"] is not None and h["psnr"] >= REF_PSNR), None)
         runs[label] = {"psnr": r.psnr, "ssim": r.ssim, "iterations": r.fit.iterations, "stopped_at": r.fit.stopped_at,

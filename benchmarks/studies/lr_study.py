@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, reference_crop, save_curve_run
@@ -30,7 +31,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
     noisy, gt = reference_crop(args.data, args.image)
-    runs = {}
+    runs: dict[str, Any] = {}
     for lr in args.lrs:
         r = api.denoise(noisy, sigma=25, reference=gt, preset=args.preset, lr=lr, num_iter=args.iters,
                         stop="none", threads=args.threads)

@@ -22,6 +22,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, centre_crop, markdown_table, results_meta
@@ -55,7 +56,7 @@ def main() -> None:
     for name in args.images:
         gt = centre_crop(io.load_image(root / f"{name}_GT.png").pixels, args.crop)
         noisy = centre_crop(io.load_image(root / f"{name}_noisy.png").pixels, args.crop)
-        runs = {}
+        runs: dict[str, dict[str, Any]] = {}
         for net in ("skip", "pg"):
             r = api.denoise(noisy, sigma=25, net=net, num_iter=args.iters, stop="none", reference=gt,
                             threads=args.threads)
