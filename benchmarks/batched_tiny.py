@@ -81,7 +81,7 @@ def main() -> None:
     many = deepprior.denoise_many(noisy, **opts)
     batched_s = time.perf_counter() - t
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for a, m, c in zip(alone, many, clean, strict=True):
         rows.append({
             "iterations": [a.fit.iterations, m.fit.iterations],
@@ -90,7 +90,7 @@ def main() -> None:
             "max_diff_8bit": int(round(255 * float(np.abs(a.image.pixels - m.image.pixels).max()))),
         })
     n = len(noisy)
-    result = {
+    result: dict[str, Any] = {
         "command": "PYTHONPATH=src .venv/bin/python benchmarks/batched_tiny.py " + shlex.join(sys.argv[1:]),
         "what": f"{n} crops of 32x32 ({', '.join(IMAGES)}), Gaussian sigma 25 seed 0; denoise one at a time, "
                 "then denoise_many (one batch), same settings and threads, one process",

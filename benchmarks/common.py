@@ -1,15 +1,25 @@
-"""Helpers shared by the benchmark scripts (run as ``python benchmarks/NAME.py``, so importable as ``common``)."""
+"""Helpers shared by the benchmark scripts: the data folder, crops, the metadata a results file carries, and the
+Markdown table writer.
+
+A product script (``python benchmarks/NAME.py``) imports this as ``common``: Python puts the script's folder
+first on ``sys.path``. A study (``python benchmarks/studies/NAME.py``) does too, after ``import _path``
+(``benchmarks/studies/_path.py`` puts ``benchmarks/`` on ``sys.path``). See benchmarks/README.md.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+#: The repository's root.
+ROOT = Path(__file__).resolve().parents[1]
 #: ``../shared/data`` beside the repository.
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = ROOT.parent / "shared" / "data"
 
 
 def centre_crop(a: np.ndarray, size: int) -> np.ndarray:
@@ -19,31 +29,66 @@ def centre_crop(a: np.ndarray, size: int) -> np.ndarray:
     return a[top : top + size, left : left + size]
 
 
+def markdown_table(header: Sequence[object], body: Sequence[Sequence[object]]) -> str:
+    """A Markdown table: a header row, its rule, one row per sequence of cells (an empty cell reads ``| |``).
+
+    Example:
+        >>> print(markdown_table(["a", "b"], [[1, ""]]))
+        | a | b |
+        |---|---|
+        | 1 | |
+    """
+    lines = ["| " + " | ".join(str(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["|" + "".join(f" {c} |" if str(c) else " |" for c in row) for row in body]
+    return "\n".join(lines)
+
+
+def script_name(file: str) -> str:
+    """A script's path as results record it: relative to the repository (``benchmarks/full_size.py``)."""
+    path = Path(file).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def given(args: argparse.Namespace) -> dict[str, Any]:
+    """A script's parsed arguments as JSON can hold them (paths as text)."""
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+
+
+def results_meta(file: str, args: argparse.Namespace | None = None, table: str = "denoise") -> dict[str, Any]:
+    """The ``meta`` of a results file: the commit, versions, machine, threads and date
+    (:func:`deepprior.bench.harness.metadata`, with the settings of the harness's ``table``), the script that
+    wrote it (``file``: the script's ``__file__``) and, if given, its arguments."""
+    from deepprior.bench.harness import BenchConfig, metadata
+
+    meta = {**metadata(BenchConfig(table=table)), "command": script_name(file)}
+    return meta if args is None else {**meta, "args": given(args)}
+
+
 def paper_s_per_iter(noisy: np.ndarray, threads: int | None) -> float:
     """Seconds per iteration of the paper's denoising configuration in float32 on this image: 10 iterations
     timed after 3 of warm-up (the reference time of issue #6's ratios)."""
     from deepprior import api
 
-    common = {"sigma": 25, "preset": "paper", "precision": "fp32", "stop": "none", "threads": threads, "tile": 0}
+    common: dict[str, Any] = {"sigma": 25, "preset": "paper", "precision": "fp32", "stop": "none", "threads": threads,
+                              "tile": 0}
     short = api.denoise(noisy, num_iter=3, **common).fit.seconds
     long = api.denoise(noisy, num_iter=13, **common).fit.seconds
     return (long - short) / 10
 
 
-def save_curve_run(runs: dict, key: str, label: str, result: Any, extra: dict, script: str, args: Any,
-                   out: Path) -> None:
+def save_curve_run(runs: dict[str, Any], key: str, label: str, result: Any, extra: dict[str, Any], file: str,
+                   args: argparse.Namespace, out: Path) -> None:
     """Record one `--stop none` fit of a curve study (its final and best PSNR, seconds, history) under
-    ``runs[key]``, print a line and rewrite the study's JSON atomically with the metadata and arguments."""
+    ``runs[key]``, print a line and rewrite the study's JSON atomically with the metadata and arguments
+    (``file``: the study's ``__file__``)."""
     from deepprior import io
-    from deepprior.bench.harness import BenchConfig, metadata
 
     best = max(result.fit.history, key=lambda h: h["psnr"])
     runs[key] = {**extra, "final_psnr": result.psnr, "seconds": result.fit.seconds,
                  "best": {"iteration": best["iteration"], "psnr": best["psnr"]}, "history": result.fit.history}
     print(f"{label}: final {result.psnr:.2f} dB, best {best['psnr']:.2f} at {best['iteration']}, "
           f"{result.fit.seconds:.0f} s", flush=True)
-    doc = {"meta": {**metadata(BenchConfig(table="denoise")), "command": script,
-                    "args": {k: str(v) for k, v in vars(args).items()}}, "runs": runs}
+    doc = {"meta": results_meta(file, args), "runs": runs}
     io.write_bytes_atomic(out, json.dumps(doc, indent=1).encode())
 
 
@@ -53,5 +98,5 @@ def reference_crop(data: Path, image: str = "F16") -> tuple[np.ndarray, np.ndarr
     from deepprior import io
 
     root = data / "dip-paper/denoising/sigma25"
-    return tuple(io.load_image(root / f"{image}_{kind}.png").pixels[128:384, 128:384]  # type: ignore[return-value]
-                 for kind in ("noisy", "GT"))
+    noisy, gt = (io.load_image(root / f"{image}_{kind}.png").pixels[128:384, 128:384] for kind in ("noisy", "GT"))
+    return noisy, gt

@@ -23,9 +23,8 @@ from pathlib import Path
 
 import torch
 
-from common import DATA
+from common import DATA, results_meta
 from deepprior import api, io
-from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit import make_stop_rule
 from deepprior.fit.loop import Callback, Fitter, StepState
 from deepprior.nets import SkipConfig
@@ -69,7 +68,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = json.loads(args.json.read_text())["rows"] if args.json.exists() else []
     done = {r["image"] for r in rows}
-    if args.width is not None:  # swapped in where the `fast` preset reads it (as benchmarks/width_study.py does)
+    if args.width is not None:  # swapped in where the `fast` preset reads it (as studies/width_study.py does)
         presets.FAST_DENOISE_NET = SkipConfig(channels_down=(args.width,) * 5, channels_up=(args.width,) * 5,
                                               channels_skip=(4,) * 5)
     for name in args.images:
@@ -93,9 +92,8 @@ def main() -> None:
                      "width": r.config["net_config"]["channels_down"][0], "history": r.fit.history})
         print(f"{name}: final {r.psnr:.2f} dB, peak {best['psnr']:.2f} @ {best['iteration']}, auto "
               f"{rows[-1]['auto']['psnr']:.2f} @ {rows[-1]['auto']['returned_at']}, {r.fit.seconds:.0f} s", flush=True)
-        meta = {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/full_size_curves.py",
-                "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+        meta = {**results_meta(__file__, args),
+                "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
         io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # docgen, and stop_replay (the stopping replays it shares)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # docgen and common, also when loaded from elsewhere (tests)
 
 from docgen import full_size, speed, stopping, studies, tiles  # noqa: E402
 from docgen.results import ROOT, field, text  # noqa: E402

@@ -15,26 +15,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import deepprior
 import deepprior.metrics
+from common import centre_crop, results_meta
 from deepprior import io
 
 
-def centre_crop(a: np.ndarray, size: int) -> np.ndarray:
-    h, w = a.shape[:2]
-    top, left = (h - size) // 2, (w - size) // 2
-    return a[top : top + size, left : left + size]
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("DEEPPRIOR_DATA", "../shared/data")))
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--images", nargs="+", default=["F16", "kodim03"])
@@ -48,7 +40,6 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     folder = args.data / "dip-paper" / "denoising" / "sigma25"
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     rows = []
     if args.json.exists():  # resume: keep the rows already measured
         rows = [r for r in json.loads(args.json.read_text())["rows"]]
@@ -62,6 +53,8 @@ def main() -> None:
                 continue
             r = deepprior.denoise(noisy, sigma=25, preset=preset, num_iter=args.iters, seed=args.seed,
                                   reference=gt, stop=args.stop)
+            # scored: the reference was given
+            assert r.psnr is not None and r.ssim is not None and r.input_psnr is not None
             row = {
                 "image": name, "crop": args.crop, "preset": preset, "iterations": r.fit.iterations,
                 "stop": "fixed count (none)" if r.fit.stop_reason == "max_iter" else r.fit.stop_reason,
@@ -74,8 +67,7 @@ def main() -> None:
             }
             rows.append(row)
             print(json.dumps(row), flush=True)
-            meta = {"commit": commit, "torch": torch.__version__, "python": platform.python_version(),
-                    "machine": platform.machine(), "cpu_count": os.cpu_count(), "deepprior": deepprior.__version__}
+            meta = results_meta(__file__, args)
             args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
 
 

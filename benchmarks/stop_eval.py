@@ -27,23 +27,29 @@ import json
 from pathlib import Path
 from typing import Any
 
-from common import DATA, centre_crop
+from common import DATA, centre_crop, results_meta
 from deepprior import api, io
-from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit import make_stop_rule
 from deepprior.fit.loop import Callback, FitResult, Fitter, StepState
-from deepprior.fit.stopping import AUTO
 from deepprior.presets import TaskInfo
 from deepprior.tasks import resolve_preset
-from stop_replay import RULES, to_markdown
+from docgen.replay import RULES, to_markdown
 
-CONDITIONS = {"gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gaussian", {"sigma": 50.0}),
-              "poisson-30": ("poisson", {"peak": 30.0}),
-              "salt-pepper-0.1": ("salt-pepper", {"amount": 0.1}), "speckle-0.2": ("speckle", {"sigma": 0.2}),
-              "pixels-50": ("pixels", {})}
+CONDITIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "gaussian-25": ("gaussian", {"sigma": 25.0}), "gaussian-50": ("gaussian", {"sigma": 50.0}),
+    "poisson-30": ("poisson", {"peak": 30.0}),
+    "salt-pepper-0.1": ("salt-pepper", {"amount": 0.1}), "speckle-0.2": ("speckle", {"sigma": 0.2}),
+    "pixels-50": ("pixels", {})}
 #: Conditions whose ``auto`` rule is ``holdout``: it changes the fit (5 % of the measured pixels are held
 #: out), so it observes from the start and every other rule then observes that same held-out fit.
 HOLDOUT = {"salt-pepper-0.1", "pixels-50"}
+
+
+def auto_rule(cond: str) -> str:
+    """What ``--stop auto`` means for a condition. The task decides it from the problem (``Problem.auto_stop``):
+    ``holdout`` for salt-and-pepper's impulse-skipping data term and pixel restoration's scattered mask,
+    ``mns-adaptive`` for the other noises."""
+    return "holdout" if cond in HOLDOUT else "mns-adaptive"
 
 
 class Observer(Callback):
@@ -73,7 +79,7 @@ class Observer(Callback):
             stat = getattr(self.rule, "last_stat", None)
             if stat is not None and stat == stat and (not self.trace or self.trace[-1][1] != stat):  # not NaN
                 # method-noise: the online statistic and threshold at every check, kept after the rule fired
-                # (for replays of other waits; benchmarks/replay_mns.py)
+                # (for replays of other waits; benchmarks/studies/replay_mns.py)
                 self.trace.append((state.iteration, stat, self.rule.last_threshold))
         if self.fired_at is None and fires:
             self.fired_at = state.iteration
@@ -83,8 +89,6 @@ class Observer(Callback):
 
     def on_end(self, result: FitResult) -> None:
         """Nothing: a rule that never fired returns the fit's last averaged image (taken from the history)."""
-
-
 
 
 def main() -> None:
@@ -136,7 +140,7 @@ def main() -> None:
             rules["none"] = {"ran": r.fit.iterations, "returned_at": final["iteration"], "psnr": final["psnr"]}
             row = {"image": name, "condition": cond, "input_psnr": r.input_psnr, "cap": r.fit.iterations,
                    "oracle_psnr": best["psnr"], "oracle_iteration": best["iteration"], "rules": rules,
-                   "auto": "holdout" if cond in HOLDOUT else AUTO["denoise"], "loss": r.config.get("loss"),
+                   "auto": auto_rule(cond), "loss": r.config.get("loss"),
                    "lr": r.config["fit"]["lr"],
                    "width": r.config["net_config"]["channels_down"][0], "keep_known": r.config.get("keep_known"),
                    "seconds": round(r.fit.seconds, 1),
@@ -144,8 +148,7 @@ def main() -> None:
             rows.append(row)
             print(f"{cond:16s} {name:8s} oracle {best['psnr']:.2f} @ {best['iteration']}; " + ", ".join(
                 f"{k} {v['psnr']:.2f} @ {v['returned_at']}" for k, v in rules.items()), flush=True)
-            meta = {**metadata(BenchConfig(table="folder")), "command": "benchmarks/stop_eval.py",
-                    "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+            meta = results_meta(__file__, args, table="folder")
             io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
     if args.markdown:
         io.write_bytes_atomic(args.markdown, to_markdown(rows).encode())

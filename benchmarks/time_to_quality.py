@@ -17,24 +17,26 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
-from common import paper_s_per_iter, reference_crop
+from common import DATA, paper_s_per_iter, reference_crop, results_meta
 from deepprior import api, io
-from deepprior.bench.harness import BenchConfig, metadata
 
 REF_ITERS, REF_PSNR = 1000, 30.54
+#: The runs: what each passes to ``api.denoise`` besides the image.
+RUNS: dict[str, dict[str, Any]] = {"default (blind)": {}, "--sigma 25": {"sigma": 25}}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
     noisy, gt = reference_crop(args.data)
     ref_before = paper_s_per_iter(noisy, args.threads)
     runs = {}
-    for label, kw in (("default (blind)", {}), ("--sigma 25", {"sigma": 25})):
+    for label, kw in RUNS.items():
         r = api.denoise(noisy, reference=gt, threads=args.threads, **kw)
         reach = next((h for h in r.fit.history if h["psnr"] is not None and h["psnr"] >= REF_PSNR), None)
         runs[label] = {"psnr": r.psnr, "ssim": r.ssim, "iterations": r.fit.iterations, "stopped_at": r.fit.stopped_at,
@@ -51,7 +53,7 @@ def main() -> None:
         run["ratio_to_reference_time"] = run["seconds"] / ref_time
         if run["reached_30_54"] is not None:
             run["ratio_reaching_30_54"] = run["reached_30_54"]["seconds"] / ref_time
-    out = {"meta": {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/time_to_quality.py"},
+    out = {"meta": results_meta(__file__),
            "reference": {"s_per_iter_before": ref_before, "s_per_iter_after": ref_after, "s_per_iter": ref_s,
                          "iterations_to_30_54": REF_ITERS, "seconds_to_30_54": ref_time}, "runs": runs}
     io.write_bytes_atomic(args.json, json.dumps(out, indent=1).encode())

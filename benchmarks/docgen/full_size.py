@@ -4,6 +4,7 @@ on the H100, and `fast` with 32 channels."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from docgen.markdown import table
@@ -121,6 +122,11 @@ def _reach_30_43(width: int) -> tuple[int, float]:
     return first, run["seconds"] * first / its / (1800 * ref_s(w48))
 
 
+def _images_of(name: str) -> str:
+    """The images of a results file, in its order, space-separated (as a command's ``--images`` takes them)."""
+    return " ".join(r["image"] for r in rows(name))
+
+
 def _paper_overfit(image: str, it: int) -> float:
     """How far an image's paper-configuration curve has fallen from its peak at iteration ``it``."""
     r = next(r for r in rows(PAPER) if r["image"] == image)
@@ -141,8 +147,7 @@ VALUES: dict[str, Callable[[], Any]] = {
     "full_size_64_images": lambda: len(rows(CPU_64)),
     "full_size_w48_images": lambda: len(rows(*CPU_W48)),
     # images_of_full_size_sigma25, images_of_full_size_sigma25_w48, images_of_full_size_sigma25_w48_b
-    **{f"images_of_{n.removesuffix('.json')}": (lambda n=n: " ".join(r["image"] for r in rows(n)))
-       for n in (CPU_64, *CPU_W48)},
+    **{f"images_of_{n.removesuffix('.json')}": partial(_images_of, n) for n in (CPU_64, *CPU_W48)},
     # The paper configuration's curves, and what they say of `fast`.
     "paper_mean_1800": lambda: paper_mean_at(1800),
     "paper_mean_2500": lambda: paper_mean_at(2500),

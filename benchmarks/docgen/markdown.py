@@ -1,12 +1,8 @@
-"""The Markdown table writer of the docs' own tables."""
+"""The Markdown table writer of the docs' own tables: the one the benchmark scripts use
+(:func:`common.markdown_table`), so a table reads the same whether a script or the docs wrote it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from common import markdown_table as table
 
-
-def table(header: Sequence[str], body: Sequence[Sequence[object]]) -> str:
-    """A Markdown table: a header row, its rule, one row per sequence of cells (an empty cell reads ``| |``)."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["|" + "".join(f" {c} |" if str(c) else " |" for c in row) for row in body]
-    return "\n".join(lines)
+__all__ = ["table"]

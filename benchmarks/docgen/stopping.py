@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from docgen.markdown import table
+from docgen.replay import first_hit_online, replay_from, replay_holdout, to_markdown
 from docgen.results import Row, at, eval_rows, load, md_cell, md_rows, mean, number, rows
-from stop_replay import first_hit_online, replay_from, replay_holdout, to_markdown
 
 #: Issue #4's evaluation of today's ``--stop auto``: condition -> (results file, how the auto rule's stop is known).
 #: (A file's ``_b`` companion, the images a second process ran beside the first, is read with it.)
@@ -124,6 +124,11 @@ def _saltpepper_replay(projected: float) -> tuple[float, float]:
     return mean(r["oracle_psnr"] - p for r, _, p in stops), 100 * mean(it / r["cap"] for r, it, _ in stops)
 
 
+def _saltpepper_replay_figure(projected: float, k: int) -> float:
+    """One figure of :func:`_saltpepper_replay`: ``k`` 0 the mean gap, 1 the share of the count."""
+    return _saltpepper_replay(projected)[k]
+
+
 def _heldout_gain_db(row: Row, since: int) -> float:
     """How much the held-out L1 error in ``holdout``'s trace improves from ``since`` to the end, in dB."""
     held = {it: loss for it, loss, _ in row["rules"]["holdout"]["trace"]}
@@ -172,7 +177,13 @@ def _pixels() -> list[Row]:
 
 def _last_rise(rs: list[Row], share: float) -> float:
     """Mean PSNR gained over the last ``share`` of the count."""
-    return mean(at(r["history"], r["cap"]) - at(r["history"], round(r["cap"] * (1 - share))) for r in rs)
+    def rise(r: Row) -> float:
+        end, start = at(r["history"], r["cap"]), at(r["history"], round(r["cap"] * (1 - share)))
+        if end is None or start is None:
+            raise ValueError(f"{r['image']}: no PSNR logged by iteration {round(r['cap'] * (1 - share))}")
+        return end - start
+
+    return mean(rise(r) for r in rs)
 
 
 def _mns_falls() -> list[float]:
@@ -203,7 +214,7 @@ VALUES: dict[str, Callable[[], Any]] = {
     "sp_peak": lambda: mean(r["oracle_psnr"] for r in _saltpepper()),
     "sp_images": lambda: len(_saltpepper()),
     # sp_replay_0_3_gap, sp_replay_0_3_pct, ... sp_replay_1_pct
-    **{f"sp_replay_{p:g}_{what}".replace(".", "_"): (lambda p=p, k=k: _saltpepper_replay(p)[k])
+    **{f"sp_replay_{p:g}_{what}".replace(".", "_"): partial(_saltpepper_replay_figure, p, k)
        for p in SALTPEPPER_REPLAYS for k, what in enumerate(("gap", "pct"))},
     "sp_nokeep_f16_heldout_gain_2250": lambda: _heldout_gain_db(_image(_saltpepper(keep=False), "F16"), 2250),
     # 64 channels, 1500 iterations: 128x128 and 256x256 crops.

@@ -74,7 +74,7 @@ NETWORKS: dict[str, NetEntry] = {
         builder=UNet,
         reference="Ronneberger et al., MICCAI 2015; compared in Ulyanov et al., CVPR 2018",
         tiny=UNetConfig(channels=(8, 8, 8)),
-        # x4 SR on a 128x128 kodim03 crop, 600 iterations (benchmarks/sr_failures.py; bicubic 28.57 dB):
+        # x4 SR on a 128x128 kodim03 crop, 600 iterations (benchmarks/studies/sr_failures.py; bicubic 28.57 dB):
         # from noise, transposed convolutions 20.34 dB, bilinear 26.92, bilinear + meshgrid input 27.84;
         # bilinear with the upscaled measurement as input 29.22.
         task_config={"super-resolve": {"upsample": "bilinear"}},

@@ -39,7 +39,7 @@ from .denoise import DENOISE_IMAGES, FAST_SUMMARY
 DEBLUR_ITERS = 2000
 
 #: No input perturbation: with the paper's 0.03 the same crop reached 26.58 dB at 1200 iterations (26.65 at
-#: 2000 with lr 0.02) against 27.19 at 1250 without it (benchmarks/deblur_tuning.py; docs/benchmarks.md,
+#: 2000 with lr 0.02) against 27.19 at 1250 without it (benchmarks/studies/deblur_tuning.py; docs/benchmarks.md,
 #: "Deblurring"); the measurement's noise (sigma 2) is weak, and the perturbation slows the fit of the
 #: detail the blur attenuated.
 DEBLUR_REG_NOISE = 0.0

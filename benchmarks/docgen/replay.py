@@ -1,13 +1,15 @@
-"""Stopping rules replayed on stored fits: the pure functions that ``stop_eval.py``, ``replay_mns.py``,
-``replay_holdout.py`` and ``make_docs.py`` share.
+"""Stopping rules replayed on stored fits: the pure functions that the docs (``docgen.stopping``),
+``stop_eval.py`` and the studies ``replay_mns.py``, ``replay_holdout.py`` and ``check_mns_hits.py`` share.
 
-They read only the rows those scripts write into ``benchmarks/results/`` (no image, no ``deepprior``), so the
+They read only the rows ``stop_eval.py`` writes into ``benchmarks/results/`` (no image, no ``deepprior``), so the
 docs can be regenerated from the committed results alone.
 """
 
 from __future__ import annotations
 
 import math
+
+from common import markdown_table
 
 #: The rules every ``stop_eval.py`` fit carries as passive observers (``holdout`` besides, where it is `auto`).
 RULES = ("mns-adaptive", "mns-static", "wmv")
@@ -16,11 +18,10 @@ RULES = ("mns-adaptive", "mns-static", "wmv")
 def to_markdown(rows: list[dict]) -> str:
     """Per condition, every rule's mean gap to the oracle peak and mean iterations run (``stop_eval.py``'s table)."""
     rules = [*(("holdout",) if any("holdout" in r["rules"] for r in rows) else ()), *RULES, "none"]
-    lines = ["| condition | images | oracle peak (mean) | " + " | ".join(f"`{r}`: gap / iterations run" for r in rules)
-             + " |", "|---|---|---|" + "---|" * len(rules)]
     conds: dict[str, list[dict]] = {}
     for r in rows:
         conds.setdefault(r["condition"], []).append(r)
+    body = []
     for cond, rs in conds.items():
         n = len(rs)
         cells = []
@@ -32,8 +33,9 @@ def to_markdown(rows: list[dict]) -> str:
             its = sum(r["rules"][rule]["ran"] for r in rs) / n
             cap = sum(r["cap"] for r in rs) / n
             cells.append(f"{gap:.2f} dB / {its:.0f} ({100 * its / cap:.0f} %)")
-        lines.append(f"| {cond} | {n} | {sum(r['oracle_psnr'] for r in rs) / n:.2f} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        body.append([cond, n, f"{sum(r['oracle_psnr'] for r in rs) / n:.2f}", *cells])
+    header = ["condition", "images", "oracle peak (mean)", *(f"`{r}`: gap / iterations run" for r in rules)]
+    return markdown_table(header, body) + "\n"
 
 
 def first_hit_online(row: dict, pace: int | None = None) -> int | None:

@@ -12,7 +12,7 @@ Gaussian conditions only (the other noise models' expected residual needs the av
 fits carry the online rule's trace (``stop_eval.py`` records it now): then the first hit is the online one,
 for any noise model, and only the wait is replayed.
 
-    .venv/bin/python benchmarks/replay_mns.py benchmarks/results/stop_eval_crop256.json --crop 256 \\
+    .venv/bin/python benchmarks/studies/replay_mns.py benchmarks/results/stop_eval_crop256.json --crop 256 \\
         --markdown benchmarks/results/replay_mns_crop256.md
 """
 
@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, centre_crop
 from deepprior import io
 from deepprior.fit.stopping import clipped_gaussian_mse
-from stop_replay import first_hit_online, replay_from
+from docgen.replay import first_hit_online, replay_from
 
 WAITS = (1.0, math.sqrt(2.0), 2.0, 3.0)
 

@@ -6,7 +6,7 @@ seed 0); it is denoised with ``--tile 256 --overlap 16`` and the seam metric
 elsewhere; 1 = no trace of the tiling) is computed on the output, and on the clean and noisy images at the
 same boundaries for comparison.
 
-    .venv/bin/python benchmarks/seam.py --iters 50 --json benchmarks/results/seam_1024.json
+    .venv/bin/python benchmarks/studies/seam.py --iters 50 --json benchmarks/results/seam_1024.json
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from deepprior.tiling import seam_energy_ratio
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--iters", type=int, default=150)
     ap.add_argument("--tile", type=int, default=256)
     ap.add_argument("--overlap", type=int, default=16)

@@ -6,13 +6,14 @@ rule (threshold ``0.978 sigma``) would have stopped, for two check schedules, an
 (from the same history) with the run's best PSNR (an oracle figure: it needs the ground truth). It is a
 simulation at 10-iteration resolution, not an online run; online runs are in docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/simulate_mns.py benchmarks/results/denoise_sigma25_crop128_fast.json
+    .venv/bin/python benchmarks/studies/simulate_mns.py benchmarks/results/denoise_sigma25_crop128_fast.json
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+from pathlib import Path
 
 
 def replay(history: list[dict], sigma: float, extra_steps: int) -> dict:
@@ -25,7 +26,9 @@ def replay(history: list[dict], sigma: float, extra_steps: int) -> dict:
 
 
 def main() -> None:
-    data = json.load(open(sys.argv[1]))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results", type=Path, help="a harness table's JSON (``deepprior bench denoise --json``)")
+    data = json.loads(ap.parse_args().results.read_text())
     # 25 hits checked every iteration: about 3 history steps past the crossing; every 10: 25 steps.
     schedules = {"every iteration": 3, "every 10 iterations": 25}
     print("| image | fixed count: final | best (oracle) | " + " | ".join(f"checks {k}: stop, PSNR" for k in schedules)

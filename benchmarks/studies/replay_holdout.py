@@ -8,9 +8,9 @@ given (``keep_known``: pixel restoration since, salt-and-pepper denoising) the e
 alone, so the replay is exact up to the 10-iteration resolution. A replay of the rule on the same fit, not an
 online run; gaps are to the run's oracle peak (ground truth: an upper bound).
 
-    .venv/bin/python benchmarks/replay_holdout.py benchmarks/results/stop_eval_pixels_crop128.json \\
+    .venv/bin/python benchmarks/studies/replay_holdout.py benchmarks/results/stop_eval_pixels_crop128.json \\
         --projected 0.5 0.8 1.0
-    .venv/bin/python benchmarks/replay_holdout.py benchmarks/results/stop_eval_w48_crop256_saltpepper.json \\
+    .venv/bin/python benchmarks/studies/replay_holdout.py benchmarks/results/stop_eval_w48_crop256_saltpepper.json \\
         benchmarks/results/stop_eval_w48_crop256_saltpepper_b.json --condition salt-pepper-0.1
 """
 
@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, centre_crop
 from deepprior import io
-from stop_replay import replay_holdout as replay
+from docgen.replay import replay_holdout as replay
 
 
 def main() -> None:

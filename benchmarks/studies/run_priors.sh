@@ -3,10 +3,10 @@
 # reference point (astronaut, sigma 30, k = 128, 1900 iterations of Adam at 0.01, lowest-loss network).
 # One thread per fit; results in benchmarks/results/.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."  # the repository
 R=benchmarks/results
 D=.venv/bin/deepprior
-.venv/bin/python benchmarks/nets_tasks.py --threads 1 --json $R/nets_tasks_crop128.json \
+.venv/bin/python benchmarks/studies/nets_tasks.py --threads 1 --json $R/nets_tasks_crop128.json \
     --markdown $R/nets_tasks_crop128.md
 A=../shared/data/deep-decoder/astronaut.png
 T=$(mktemp -d)

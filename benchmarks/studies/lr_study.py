@@ -6,14 +6,16 @@ network (64 channels) at the paper's lr 0.01 needs about 1500 iterations to 30.5
 `--sigma 25 --stop none` for each learning rate and records the averaged output's PSNR every 10
 iterations (the ground truth only scores; nothing is chosen with it inside a run).
 
-    .venv/bin/python benchmarks/lr_study.py --lrs 0.02 --iters 1000 --threads 1 --json OUT.json
+    .venv/bin/python benchmarks/studies/lr_study.py --lrs 0.02 --iters 1000 --threads 1 --json OUT.json
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, reference_crop, save_curve_run
 from deepprior import api
 
@@ -29,11 +31,11 @@ def main() -> None:
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
     noisy, gt = reference_crop(args.data, args.image)
-    runs = {}
+    runs: dict[str, Any] = {}
     for lr in args.lrs:
         r = api.denoise(noisy, sigma=25, reference=gt, preset=args.preset, lr=lr, num_iter=args.iters,
                         stop="none", threads=args.threads)
-        save_curve_run(runs, str(lr), f"lr {lr}", r, {"lr": lr}, "benchmarks/lr_study.py", args, args.json)
+        save_curve_run(runs, str(lr), f"lr {lr}", r, {"lr": lr}, __file__, args, args.json)
 
 if __name__ == "__main__":
     main()

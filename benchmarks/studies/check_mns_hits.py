@@ -7,7 +7,7 @@ it rises from one sample to the next during the wait and how far it falls over i
 taken from the averaged output, which the history does not keep; it moves only where clipping near black and
 white changes, far less than the statistic falls.)
 
-    .venv/bin/python benchmarks/check_mns_hits.py benchmarks/results/stop_eval_w48_crop256.json \\
+    .venv/bin/python benchmarks/studies/check_mns_hits.py benchmarks/results/stop_eval_w48_crop256.json \\
         benchmarks/results/stop_eval_w48_crop256_s50.json --online-pace 14
 """
 

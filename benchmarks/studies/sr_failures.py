@@ -5,18 +5,19 @@ kodim03's 128x128 centre crop (the paper's ground truth) shrunk 4x by Pillow's a
 (bicubic upscaling: 28.57 dB). Each network runs with its registry settings for SR (nets/__init__.py);
 a second argument overrides the U-Net's upsampling.
 
-    .venv/bin/python benchmarks/sr_failures.py unet          # 29.22 dB (bilinear, upscaled input)
-    .venv/bin/python benchmarks/sr_failures.py unet deconv   # from noise, before: 20.34 dB
-    .venv/bin/python benchmarks/sr_failures.py resnet        # 28.26 dB (upscaled input); from noise 21.27
-    .venv/bin/python benchmarks/sr_failures.py pg            # 29.46 dB; 8.63 with 190 guard restores before
-                                                             # the guard ignored growth steps
+    .venv/bin/python benchmarks/studies/sr_failures.py unet          # 29.22 dB (bilinear, upscaled input)
+    .venv/bin/python benchmarks/studies/sr_failures.py unet deconv   # from noise, before: 20.34 dB
+    .venv/bin/python benchmarks/studies/sr_failures.py resnet        # 28.26 dB (upscaled input); from noise 21.27
+    .venv/bin/python benchmarks/studies/sr_failures.py pg            # 29.46 dB; 8.63 with 190 guard restores before
+                                                                     # the guard ignored growth steps
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
-import sys
 
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, centre_crop
 from deepprior import api, io
 from deepprior.baselines import bicubic
@@ -25,10 +26,15 @@ from deepprior.nets import NETWORKS
 
 
 def main() -> None:
-    net = sys.argv[1] if len(sys.argv) > 1 else "unet"
-    if net == "unet" and len(sys.argv) > 2:  # the U-Net's upsampling: deconv (default), nearest, bilinear
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("net", nargs="?", default="unet", choices=list(NETWORKS))
+    ap.add_argument("upsample", nargs="?", default=None,
+                    help="the U-Net's upsampling: deconv (its default), nearest, bilinear")
+    args = ap.parse_args()
+    net = args.net
+    if net == "unet" and args.upsample is not None:
         entry = NETWORKS["unet"]
-        NETWORKS["unet"] = dataclasses.replace(entry, task_config={"super-resolve": {"upsample": sys.argv[2]}})
+        NETWORKS["unet"] = dataclasses.replace(entry, task_config={"super-resolve": {"upsample": args.upsample}})
     gt = centre_crop(io.load_image(DATA / "dip-paper/denoising/sigma25/kodim03_GT.png").pixels, 128)
     small = api.degrade(gt, downscale=4, seed=0).image
     r = api.super_resolve(small, scale=4, net=net, num_iter=600, stop="none", reference=gt, threads=1)

@@ -7,7 +7,7 @@ default preset (its own reference settings where they differ: the Deep Decoder w
 averaging), ``--iters 600 --stop none``, seed 0. The baseline column is the corrupted input (denoising,
 inpainting) or bicubic upscaling (super-resolution), scored the same way (RGB PSNR).
 
-    .venv/bin/python benchmarks/nets_tasks.py --threads 1 --json benchmarks/results/nets_tasks_crop128.json \
+    .venv/bin/python benchmarks/studies/nets_tasks.py --threads 1 --json benchmarks/results/nets_tasks_crop128.json \
         --markdown benchmarks/results/nets_tasks_crop128.md
 """
 
@@ -17,10 +17,10 @@ import argparse
 import json
 from pathlib import Path
 
-from common import DATA, centre_crop
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
+from common import DATA, centre_crop, markdown_table, results_meta
 from deepprior import api, io
 from deepprior.baselines import bicubic
-from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.metrics import psnr
 from deepprior.nets import NETWORKS
 
@@ -68,21 +68,17 @@ def main() -> None:
                 rows.append(row)
                 print(f"{name} {task:13s} {net:9s} {r.psnr:6.2f} dB ({base[0]} {base[1]:.2f}) "
                       f"{row['s_per_iter']:.3f} s/it", flush=True)
-                meta = {**metadata(BenchConfig(table="folder")), "command": "benchmarks/nets_tasks.py",
-                        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+                meta = results_meta(__file__, args, table="folder")
                 io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
     if args.markdown:
         io.write_bytes_atomic(args.markdown, to_markdown(rows).encode())
 
 
 def to_markdown(rows: list[dict]) -> str:
-    lines = ["| image | task | net | PSNR | baseline | gain | s / iteration | stop |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['image']} | {r['task']} | {r['net']} | {r['psnr']:.2f} | {r['baseline']} "
-                     f"{r['baseline_psnr']:.2f} | {r['psnr'] - r['baseline_psnr']:+.2f} | {r['s_per_iter']:.3f} | "
-                     f"{r['stop']} (at {r['stopped_at']}) |")
-    return "\n".join(lines) + "\n"
+    body = [[r["image"], r["task"], r["net"], f"{r['psnr']:.2f}", f"{r['baseline']} {r['baseline_psnr']:.2f}",
+             f"{r['psnr'] - r['baseline_psnr']:+.2f}", f"{r['s_per_iter']:.3f}", f"{r['stop']} (at {r['stopped_at']})"]
+            for r in rows]
+    return markdown_table(["image", "task", "net", "PSNR", "baseline", "gain", "s / iteration", "stop"], body) + "\n"
 
 
 if __name__ == "__main__":

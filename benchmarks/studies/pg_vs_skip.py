@@ -12,7 +12,7 @@ Figures per image, from the histories:
 - time to reach a common target, the lower of the two best PSNRs minus 0.1 dB, and the ratio skip / pg;
 - PSNR of pg at the time skip needed for its best.
 
-    .venv/bin/python benchmarks/pg_vs_skip.py --threads 1 --json benchmarks/results/pg_vs_skip_crop128.json \
+    .venv/bin/python benchmarks/studies/pg_vs_skip.py --threads 1 --json benchmarks/results/pg_vs_skip_crop128.json \
         --markdown benchmarks/results/pg_vs_skip_crop128.md
 """
 
@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from common import DATA, centre_crop
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
+from common import DATA, centre_crop, markdown_table, results_meta
 from deepprior import api, io
-from deepprior.bench.harness import BenchConfig, metadata
 
 
 def first_time(history: list[dict], target: float) -> tuple[int, float] | None:
@@ -54,7 +56,7 @@ def main() -> None:
     for name in args.images:
         gt = centre_crop(io.load_image(root / f"{name}_GT.png").pixels, args.crop)
         noisy = centre_crop(io.load_image(root / f"{name}_noisy.png").pixels, args.crop)
-        runs = {}
+        runs: dict[str, dict[str, Any]] = {}
         for net in ("skip", "pg"):
             r = api.denoise(noisy, sigma=25, net=net, num_iter=args.iters, stop="none", reference=gt,
                             threads=args.threads)
@@ -79,29 +81,25 @@ def main() -> None:
         print(f"{name}: skip best {row['skip_best_psnr']:.2f} @ {row['skip_best_seconds']:.0f} s, pg best "
               f"{row['pg_best_psnr']:.2f} @ {row['pg_best_seconds']:.0f} s; to {target:.2f} dB: skip {reach['skip']}, "
               f"pg {reach['pg']}, speed-up {row['speedup']}", flush=True)
-        out = {"meta": {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/pg_vs_skip.py",
-                        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}},
-               "rows": rows}
+        out = {"meta": results_meta(__file__, args), "rows": rows}
         io.write_bytes_atomic(args.json, json.dumps(out, indent=1).encode())
     if args.markdown:
         io.write_bytes_atomic(args.markdown, to_markdown(rows).encode())
 
 
-def to_markdown(rows: list[dict]) -> str:
-    lines = ["| image | skip best (oracle) | at | pg best (oracle) | at | target | skip reaches it | pg reaches it "
-             "| speed-up | pg at skip's best time | s/it skip / pg |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        def reach(v):  # type: ignore[no-untyped-def]
-            return "never" if v is None else f"{v[1]:.0f} s ({v[0]} it)"
+def _reach(v: Sequence[float] | None) -> str:
+    """A time and iteration reached (``[iteration, seconds]``), or never."""
+    return "never" if v is None else f"{v[1]:.0f} s ({v[0]} it)"
 
-        sp = "–" if r["speedup"] is None else f"{r['speedup']:.2f}x"
-        lines.append(
-            f"| {r['image']} | {r['skip_best_psnr']:.2f} | {r['skip_best_seconds']:.0f} s ({r['skip_best_iteration']}) "
-            f"| {r['pg_best_psnr']:.2f} | {r['pg_best_seconds']:.0f} s ({r['pg_best_iteration']}) | "
-            f"{r['target_psnr']:.2f} | {reach(r['skip_reach'])} | {reach(r['pg_reach'])} | {sp} | "
-            f"{r['pg_psnr_at_skip_best_time']:.2f} | {r['skip_s_per_iter']:.3f} / {r['pg_s_per_iter']:.3f} |")
-    return "\n".join(lines) + "\n"
+
+def to_markdown(rows: list[dict]) -> str:
+    body = [[r["image"], f"{r['skip_best_psnr']:.2f}", f"{r['skip_best_seconds']:.0f} s ({r['skip_best_iteration']})",
+             f"{r['pg_best_psnr']:.2f}", f"{r['pg_best_seconds']:.0f} s ({r['pg_best_iteration']})",
+             f"{r['target_psnr']:.2f}", _reach(r["skip_reach"]), _reach(r["pg_reach"]),
+             "–" if r["speedup"] is None else f"{r['speedup']:.2f}x", f"{r['pg_psnr_at_skip_best_time']:.2f}",
+             f"{r['skip_s_per_iter']:.3f} / {r['pg_s_per_iter']:.3f}"] for r in rows]
+    return markdown_table(["image", "skip best (oracle)", "at", "pg best (oracle)", "at", "target", "skip reaches it",
+                           "pg reaches it", "speed-up", "pg at skip's best time", "s/it skip / pg"], body) + "\n"
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ This is a study, not the product: it fits one noisy image with that recipe and r
 output (against the ground truth: an oracle curve, for choosing whether the lever pays) and the wall time
 every ``--every`` iterations, beside the default's curve from the same image when given.
 
-    .venv/bin/python benchmarks/drp_study.py --image F16 --crop 256 --iters 1500 --threads 1 \
+    .venv/bin/python benchmarks/studies/drp_study.py --image F16 --crop 256 --iters 1500 --threads 1 \
         --json benchmarks/results/drp_f16_256.json
 """
 
@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import DATA
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
+from common import DATA, centre_crop, given, script_name
 from deepprior import io
 from deepprior.bench.meta import run_metadata
 from deepprior.metrics import psnr
@@ -91,13 +92,9 @@ def main() -> None:
     noisy = io.load_image(root / f"{args.image}_noisy.png").pixels
     gt = io.load_image(root / f"{args.image}_GT.png").pixels
     if args.crop:
-        h, w = noisy.shape[:2]
-        top, left = (h - args.crop) // 2, (w - args.crop) // 2
-        noisy = noisy[top:top + args.crop, left:left + args.crop]
-        gt = gt[top:top + args.crop, left:left + args.crop]
+        noisy, gt = centre_crop(noisy, args.crop), centre_crop(gt, args.crop)
     out = json.loads(args.json.read_text()) if args.json.exists() else {"runs": {}}
-    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    out["meta"] = {**run_metadata(config), "command": "benchmarks/drp_study.py"}
+    out["meta"] = {**run_metadata(given(args)), "command": script_name(__file__)}
     for lam in args.lam:
         key = f"{args.image} crop{args.crop} w{args.width} s{args.scales} lr{args.lr} lam{lam}"
         r = fit(noisy, gt, iters=args.iters, lr=args.lr, lam=lam, width=args.width, scales=args.scales,

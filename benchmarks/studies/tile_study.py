@@ -5,7 +5,7 @@ core size plus the overlap on each side), fitted alone with ``--sigma 25`` and t
 against the same cut of the ground truth (the truth only scores; ``oracle`` is the best PSNR the averaged
 output reached before the stop). Variants change one setting at a time against the default (``fast``).
 
-    .venv/bin/python benchmarks/tile_study.py --images F16 baboon --tiles 0 5 --variants default lr0.01 \\
+    .venv/bin/python benchmarks/studies/tile_study.py --images F16 baboon --tiles 0 5 --variants default lr0.01 \\
         --threads 1 --json benchmarks/results/tile_study.json
 """
 
@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import DATA
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
+from common import DATA, results_meta
 from deepprior import api, io
-from deepprior.bench.harness import BenchConfig, metadata
 from deepprior.fit.stopping.method_noise import MethodNoiseConfig
 from deepprior.tiling import tile_grid
 
@@ -73,8 +73,7 @@ def main() -> None:
                              "stop_pace": MethodNoiseConfig().pace(math.sqrt((t.bottom - t.top) * (t.right - t.left)))})
                 print(f"{name} tile {index} {variant}: {r.psnr:.2f} dB at {r.fit.iterations} it "
                       f"({r.fit.seconds:.0f} s); oracle {best['psnr']:.2f} @ {best['iteration']}", flush=True)
-                meta = {**metadata(BenchConfig(table="denoise")), "command": "benchmarks/tile_study.py",
-                        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+                meta = results_meta(__file__, args)
                 io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
 
 

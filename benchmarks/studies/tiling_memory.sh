@@ -3,7 +3,7 @@
 # Makes 2048x1366 and 3072x2048 photographs (scikit-image's astronaut, enlarged, with sigma-25 noise),
 # then runs the same tiled command on each under /usr/bin/time -v. Output: benchmarks/results/tiling_memory.txt
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."  # the repository
 T=$(mktemp -d)
 .venv/bin/python - "$T" <<'PY'
 import sys

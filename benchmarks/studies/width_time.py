@@ -4,7 +4,7 @@ Each width runs the real fitting loop (bfloat16 autocast, channels-last, Adam lr
 on a random image; after 2 warm-up iterations the median of the timed ones is printed. Widths alternate in
 ``--rounds`` rounds so that drift of a shared machine hits them alike.
 
-    .venv/bin/python benchmarks/width_time.py --size 256 --widths 64 48 32 96 128 --threads 1
+    .venv/bin/python benchmarks/studies/width_time.py --size 256 --widths 64 48 32 96 128 --threads 1
 
 ``--top-up N ...`` also times each width with the finest decoder level (the one at full resolution) at N
 channels.

@@ -6,7 +6,7 @@ noisy image), `--sigma 25 --stop none`, and records the averaged output's PSNR e
 ground truth only scores). The width (64 until this study, then 48) is swapped in through
 ``deepprior.tasks.denoise.FAST_DENOISE_NET``, which the `fast` preset reads when it is resolved.
 
-    .venv/bin/python benchmarks/width_study.py --widths 32 --lr 0.003 --iters 2000 --threads 1 --json OUT.json
+    .venv/bin/python benchmarks/studies/width_study.py --widths 32 --lr 0.003 --iters 2000 --threads 1 --json OUT.json
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
 from common import DATA, reference_crop, save_curve_run
 from deepprior import api
 from deepprior.nets import SkipConfig
@@ -41,7 +42,7 @@ def main() -> None:
         r = api.denoise(noisy, sigma=25, reference=gt, preset="fast", lr=args.lr, num_iter=args.iters,
                         stop="none", threads=args.threads)
         save_curve_run(runs, f"w{width}-lr{args.lr}", f"width {width} lr {args.lr}", r,
-                       {"width": width, "lr": args.lr}, "benchmarks/width_study.py", args, args.json)
+                       {"width": width, "lr": args.lr}, __file__, args, args.json)
 
 if __name__ == "__main__":
     main()

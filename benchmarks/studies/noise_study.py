@@ -12,7 +12,7 @@ runs it):
 For Gaussian noise ``mse`` and ``matched`` are the same setting and run once. The ground truth only
 scores; 'oracle' is the best PSNR seen along the run (every 10 iterations, up to where it stopped).
 
-    .venv/bin/python benchmarks/noise_study.py --threads 1 --json benchmarks/results/noise_study_crop128.json \
+    .venv/bin/python benchmarks/studies/noise_study.py --threads 1 --json benchmarks/results/noise_study_crop128.json \
         --markdown benchmarks/results/noise_study_crop128.md
 """
 
@@ -23,14 +23,12 @@ import json
 import time
 from pathlib import Path
 
-from common import DATA, centre_crop
+import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
+from common import DATA, centre_crop, markdown_table, results_meta
 from deepprior import api, io
-from deepprior.bench.harness import BenchConfig, metadata
 
 NOISES = {"gaussian": {"sigma": 25.0}, "poisson": {"peak": 30.0}, "salt-pepper": {"amount": 0.1},
           "speckle": {"sigma": 0.2}}
-
-
 
 
 def main() -> None:
@@ -74,9 +72,7 @@ def main() -> None:
                 print(f"{name:8s} {noise:12s} {setting:8s} {r.input_psnr:6.2f} -> {r.psnr:6.2f} dB "
                       f"({r.fit.iterations} it, oracle {best['psnr']:.2f} @ {best['iteration']}, {seconds:.0f} s)",
                       flush=True)
-                given = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-                meta = {**metadata(BenchConfig(table="folder")), "command": "benchmarks/noise_study.py", "args": given}
-                out = {"meta": meta, "rows": rows}
+                out = {"meta": results_meta(__file__, args, table="folder"), "rows": rows}
                 io.write_bytes_atomic(args.json, json.dumps(out, indent=1).encode())
     if args.markdown:
         io.write_bytes_atomic(args.markdown, to_markdown(rows).encode())
@@ -84,12 +80,11 @@ def main() -> None:
 
 def to_markdown(rows: list[dict]) -> str:
     settings = ["mse", "matched", "blind"]
-    lines = ["| noise | image | input | MSE | matched | blind | iterations (MSE / matched / blind) |",
-             "|---|---|---|---|---|---|---|"]
     by: dict[tuple[str, str], dict[str, dict]] = {}
     for r in rows:
         by.setdefault((r["noise"], r["image"]), {})[r["setting"]] = r
     means: dict[str, dict[str, list[float]]] = {}
+    body = []
     for (noise, image), cell in by.items():
         if noise == "gaussian" and "matched" in cell:
             cell["mse"] = cell["matched"]
@@ -101,14 +96,16 @@ def to_markdown(rows: list[dict]) -> str:
             if c is not None:
                 means.setdefault(noise, {}).setdefault(s, []).append(c["psnr"])
         its = " / ".join(str(cell[s]["iterations"]) if s in cell else "–" for s in settings)
-        lines.append(f"| {noise} | {image} | {first['input_psnr']:.2f} | {' | '.join(vals)} | {its} |")
-    lines += ["", "| noise | mean MSE | mean matched | mean blind | matched - MSE | blind - matched |",
-              "|---|---|---|---|---|---|"]
+        body.append([noise, image, f"{first['input_psnr']:.2f}", *vals, its])
+    summary = []
     for noise, m in means.items():
         mm = {s: (sum(v) / len(v) if v else float("nan")) for s, v in m.items()}
         g = [mm.get(s, float("nan")) for s in settings]
-        lines.append(f"| {noise} | {g[0]:.2f} | {g[1]:.2f} | {g[2]:.2f} | {g[1] - g[0]:+.2f} | {g[2] - g[1]:+.2f} |")
-    return "\n".join(lines) + "\n"
+        summary.append([noise, *(f"{v:.2f}" for v in g), f"{g[1] - g[0]:+.2f}", f"{g[2] - g[1]:+.2f}"])
+    return (markdown_table(["noise", "image", "input", "MSE", "matched", "blind",
+                            "iterations (MSE / matched / blind)"], body) + "\n\n"
+            + markdown_table(["noise", "mean MSE", "mean matched", "mean blind", "matched - MSE", "blind - matched"],
+                             summary) + "\n")
 
 
 if __name__ == "__main__":
