@@ -4,8 +4,9 @@ long it should take here.
 The time is an estimate from a speed measured on this machine: a few timed iterations of the fit's own
 network, precision and threads on an input of the size one fit sees (a tile, or a crop of at most 256x256
 scaled by the pixel count), kept in a small cache per machine, library versions and configuration, so a
-second command answers at once (a speed timed while other work loaded the cores is used once, not kept). With an automatic stop the range runs from :data:`EARLY_STOP` of the cap (a
-fit that stops early) to the cap; with none, both ends are the cap.
+second command answers at once (a speed timed while other work loaded the cores is used once, not kept).
+With an automatic stop the range runs from :data:`EARLY_STOP` of the cap (a fit that stops early) to the
+cap; with none, both ends are the cap.
 """
 
 from __future__ import annotations
