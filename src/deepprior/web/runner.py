@@ -96,7 +96,10 @@ def run_job(job: Job, *, preview_every: float = 2.0) -> None:
     problem = payload.problem
     live = LiveProgress(job.live, preview_every=preview_every)
     frames = _Frames(())
-    result = restore(problem, None, **payload.settings, callbacks=[live, frames], cancel=job.cancel, quiet=True)
+    # The page shows the fit as it goes, which a tiled fit does not report yet: the image is fitted whole
+    # unless the form asks for tiles (or it would not fit --max-memory), as before denoising tiled by default.
+    settings = {"tile": 0, **payload.settings} if problem.tileable else payload.settings
+    result = restore(problem, None, **settings, callbacks=[live, frames], cancel=job.cancel, quiet=True)
     image_path = work / f"{payload.stem}_{problem.task}.png"
     result.save(image_path)
     report = result.report()
