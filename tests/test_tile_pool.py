@@ -51,7 +51,7 @@ def test_stop_ends_the_running_tiles_and_keeps_the_finished(odd_rgb, tmp_path):
     assert not list((tmp_path / "w").glob("tile_*.npy"))  # no tile finished, none saved as finished
 
 
-def raise_on_tile_two(part, st, seed, fit, index, region, cancel=None):
+def raise_on_tile_two(part, st, seed, fit, index, region, cancel=None, progress=None):
     """A tile fit that fails on tile 2 (imported by name in the worker)."""
     if index == 2:
         raise RuntimeError("tile two is broken")
@@ -108,3 +108,17 @@ def test_the_default_tiles_fit_at_the_rules_rate_unless_a_rate_is_given(monkeypa
             deepprior.denoise(noisy, sigma=25, device="cpu", **options)
     assert seen[:3] == [TILE_RULE.lr, 0.002, TILE_RULE.lr]
     assert seen[3] != TILE_RULE.lr  # tiles asked for: the preset's rate
+
+
+@pytest.mark.parametrize("threads", [1, pytest.param(2, marks=two_cores)])
+def test_tile_progress_names_the_running_tiles_and_counts_only_finished_ones(odd_rgb, capsys, monkeypatch,
+                                                                              threads):
+    from deepprior.restore import callbacks
+
+    monkeypatch.setattr(callbacks, "LOG_SECONDS", 0.0)  # standard error is not a terminal here: log lines
+    deepprior.denoise(odd_rgb, threads=threads, quiet=False, **TILED)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("tiles: ")]
+    assert any("running tile 0 at " in line for line in lines), lines
+    counts = [int(line.split()[1].split("/")[0]) for line in lines]
+    assert counts == sorted(counts) and counts[-1] == 6 and lines[-1].startswith("tiles: 6/6 tile (100%)")
+    assert counts[0] == 0  # the first line comes from a running tile, before any tile is counted

@@ -122,7 +122,9 @@ def test_resume_after_interrupt_gives_the_same_image(tmp_path, odd_rgb, monkeypa
     import deepprior.fit.loop as loop
 
     monkeypatch.setattr(loop, "FitResult", interrupted_after_two)
-    partial = deepprior.denoise(odd_rgb, device="cpu", num_iter=3, tile=16, overlap=4, work_dir=tmp_path / "b")
+    # one thread: the tiles are fitted in this process, where the patch acts
+    partial = deepprior.denoise(odd_rgb, device="cpu", num_iter=3, tile=16, overlap=4, work_dir=tmp_path / "b",
+                                threads=1)
     monkeypatch.undo()
     assert partial.fit.stop_reason == "interrupted"
     assert len(list((tmp_path / "b").glob("tile_*.npy"))) == 2

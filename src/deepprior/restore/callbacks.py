@@ -65,13 +65,17 @@ class LogProgress:
 
     def update(self, n: int = 1) -> None:
         self.n += n
+        self._tick()
+
+    def set_postfix(self, post: dict[str, str], refresh: bool = False) -> None:
+        self.postfix = dict(post)
+        self._tick()
+
+    def _tick(self) -> None:
         now = self._clock()
         if now - self._last >= self.every:
             self._last = now
             self.write(self._line())
-
-    def set_postfix(self, post: dict[str, str], refresh: bool = False) -> None:
-        self.postfix = dict(post)
 
     def close(self) -> None:
         if not self._closed:

@@ -81,10 +81,17 @@ class _Flag:
         self.value = True
 
 
+#: Seconds between two progress messages of a worker (its tile's iteration).
+PROGRESS_SECONDS = 1.0
+
+
 def serve() -> None:
-    """A worker's main loop: read ``(fn, args)``, answer ``("ok", fn(*args, cancel=flag))`` or
-    ``("error", text)``, until the parent closes the pipe. The flag is set by :data:`STOP_SIGNAL`.
+    """A worker's main loop: read ``(fn, args)``, answer ``("ok", fn(*args, cancel=flag, progress=...))`` or
+    ``("error", text)``, until the parent closes the pipe; meanwhile ``("progress", iteration)`` about once a
+    second. The flag is set by :data:`STOP_SIGNAL`.
     """
+    import time
+
     import torch
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -94,13 +101,21 @@ def serve() -> None:
     calls = sys.stdin.buffer
     flag = _Flag()
     signal.signal(STOP_SIGNAL, flag.set)
+    last = [0.0]
+
+    def progress(iteration: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_SECONDS:
+            last[0] = now
+            _send(answers, ("progress", iteration))
+
     while True:
         try:
             fn, args = _receive(calls)
         except EOFError:
             return
         try:
-            answer: tuple[str, Any] = ("ok", fn(*args, cancel=flag))
+            answer: tuple[str, Any] = ("ok", fn(*args, cancel=flag, progress=progress))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which names the tile
             answer = ("error", f"{type(exc).__name__}: {exc}")
         _send(answers, answer)
@@ -137,7 +152,11 @@ class _Worker:
                 continue
             try:
                 _send(self.calls, (fn, args))
-                results.put((index, _receive(self.answers)))
+                answer = _receive(self.answers)
+                while answer[0] == "progress":
+                    results.put((index, answer))
+                    answer = _receive(self.answers)
+                results.put((index, answer))
             except (EOFError, OSError, pickle.PickleError) as exc:
                 code = self.process.poll()
                 why = f"exit code {code}" if code is not None else type(exc).__name__
@@ -165,8 +184,13 @@ class _Worker:
             self.process.wait()
 
 
+#: Told of a running tile's iteration: ``on_progress(index, iteration)``.
+ProgressHook = Callable[[int, int], None]
+
+
 def parallel_tiles(fn: Callable[..., tuple[np.ndarray, dict[str, Any]]], items: list[tuple[Any, ...]],
-                   indexes: list[int], workers: int, cancel: CancelFlag | None = None) -> Iterator[TileOutcome]:
+                   indexes: list[int], workers: int, cancel: CancelFlag | None = None,
+                   on_progress: ProgressHook | None = None) -> Iterator[TileOutcome]:
     """Fit ``fn(*items[k], cancel=...)`` for every ``k`` in ``workers`` processes of one thread each.
 
     Args:
@@ -176,6 +200,7 @@ def parallel_tiles(fn: Callable[..., tuple[np.ndarray, dict[str, Any]]], items: 
         indexes: the tiles' indexes, in the order of ``items``.
         workers: how many processes.
         cancel: a flag that ends the job as Ctrl-C does.
+        on_progress: told of each running tile's iteration, about once a second per worker.
 
     Yields:
         ``(index, image, meta)`` for each tile fitted, in the order they finish.
@@ -230,6 +255,10 @@ def parallel_tiles(fn: Callable[..., tuple[np.ndarray, dict[str, Any]]], items: 
                     for worker in pool:
                         worker.stop_tile()
                 continue
+            if status == "progress":
+                if on_progress is not None:
+                    on_progress(index, value)
+                continue
             outstanding -= 1
             if status == "dropped":
                 continue
@@ -251,12 +280,14 @@ def parallel_tiles(fn: Callable[..., tuple[np.ndarray, dict[str, Any]]], items: 
 
 
 def serial_tiles(fn: Callable[..., tuple[np.ndarray, dict[str, Any]]], items: list[tuple[Any, ...]],
-                 indexes: list[int], cancel: CancelFlag | None = None) -> Iterator[TileOutcome]:
+                 indexes: list[int], cancel: CancelFlag | None = None,
+                 on_progress: ProgressHook | None = None) -> Iterator[TileOutcome]:
     """The tiles one after another in this process; stops after an interrupted tile or a set ``cancel``."""
     for args, index in zip(items, indexes, strict=True):
         if cancel is not None and cancel.is_set():
             return
-        image, meta = fn(*args, cancel=cancel)
+        hook = None if on_progress is None else (lambda it, i=index: on_progress(i, it))  # type: ignore[misc]
+        image, meta = fn(*args, cancel=cancel, progress=hook)
         yield index, image, meta
         if meta["stop_reason"] == "interrupted":
             return

@@ -22,7 +22,7 @@ import torch
 
 from .. import io
 from ..errors import ConfigError, InputError
-from ..fit.loop import FitResult
+from ..fit.loop import Callback, FitResult, StepState
 from ..fit.protocols import CancelFlag
 from ..nets.common import NetConfig
 from ..tiling import Blender, Tile, parse_memory, tile_weights
@@ -84,13 +84,25 @@ def _cut(job: Problem, t_lr: Tile) -> Problem:
 TileMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], Any]
 
 
-def fit_tile(part: Problem, st: Resolved, seed: int, fit: FitFunction, index: int,
-             region: list[int], cancel: CancelFlag | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+class _Iterations(Callback):
+    """Tells ``progress`` the iteration after each step of a tile's fit."""
+
+    def __init__(self, progress: Callable[[int], None]) -> None:
+        self.progress = progress
+
+    def on_step(self, state: StepState) -> None:
+        self.progress(state.iteration)
+
+
+def fit_tile(part: Problem, st: Resolved, seed: int, fit: FitFunction, index: int, region: list[int],
+             cancel: CancelFlag | None = None, progress: Callable[[int], None] | None = None,
+             ) -> tuple[np.ndarray, dict[str, Any]]:
     """Fit one cut-out tile: its image and its summary (picklable, for a worker elsewhere); ``cancel``
-    ends its fit early, as Ctrl-C does.
+    ends its fit early, as Ctrl-C does; ``progress`` is told the iteration after each step.
     """
     extra = {} if cancel is None else {"cancel": cancel}
-    result, _, _ = fit(part, st, seed=seed, callbacks=(), reference=None, **extra)
+    callbacks = () if progress is None else (_Iterations(progress),)
+    result, _, _ = fit(part, st, seed=seed, callbacks=callbacks, reference=None, **extra)
     meta = {"index": index, "region": region, "iterations": result.iterations, "stopped_at": result.stopped_at,
             "stop_reason": result.stop_reason, "seconds": round(result.seconds, 2)}
     return io.from_tensor(result.image), meta
@@ -282,15 +294,31 @@ def run_tiled(
     todo = [t_lr for t_lr, _ in grid if t_lr.index not in done]
     items = [(_cut(job, t_lr), st, seed + t_lr.index, fit, t_lr.index, _region(t_lr.scaled(f))) for t_lr in todo]
     indexes = [t_lr.index for t_lr in todo]
+    at_once = max(1, min(workers, len(todo)))
+    running: dict[int, int] = {}
+    fitted_seconds: list[float] = []
+
+    def show() -> None:
+        """The bar's tail: the tiles running at their iteration, and the time left at the finished tiles' pace."""
+        post = {"running": ", ".join(f"tile {i} at {it}" for i, it in sorted(running.items())) or "-"}
+        if fitted_seconds:
+            left = sum(fitted_seconds) / len(fitted_seconds) * (len(todo) - len(fitted_seconds)) / at_once
+            post["left"] = f"about {left / 60:.0f} min"
+        bar.set_postfix(post)
+
+    def on_progress(index: int, iteration: int) -> None:
+        running[index] = iteration
+        show()
+
+    hook = on_progress if bar is not None else None
     if interrupted or not todo:
         source: Any = iter(())
     elif tile_map is not None:
         source = mapped_tiles(tile_map, fit_tile, items, indexes, cancel)
-    elif workers > 1 and len(todo) > 1:
-        source = parallel_tiles(fit_tile, items, indexes, min(workers, len(todo)), cancel)
+    elif at_once > 1:
+        source = parallel_tiles(fit_tile, items, indexes, at_once, cancel, on_progress=hook)
     else:
-        source = serial_tiles(fit_tile, items, indexes, cancel)
-    fitted_seconds: list[float] = []
+        source = serial_tiles(fit_tile, items, indexes, cancel, on_progress=hook)
     try:
         for index, image, meta in source:
             fitted_seconds.append(float(meta["seconds"]))
@@ -302,11 +330,10 @@ def run_tiled(
                     store.save(index, image, meta)
                 except KeyboardInterrupt:  # the tile is in this image; a resumed job fits it again
                     interrupted = True
+            running.pop(index, None)
             if bar is not None:
                 bar.update(1)
-                if len(fitted_seconds) == 1 and len(todo) > 1 and not interrupted:
-                    left = fitted_seconds[0] * (len(todo) - 1) / max(1, min(workers, len(todo)))
-                    bar.write(f"estimated time left: {left / 60:.1f} min ({fitted_seconds[0]:.0f} s per tile)")
+                show()
     except KeyboardInterrupt:  # outside a fit's loop (building a network): the tiles done so far are kept
         interrupted = True
     if cancel is not None and cancel.is_set():
