@@ -52,6 +52,11 @@ def _call_ratio_cell(row: Row) -> str:
     return f"{call_ratio(row):.3f}" + ("*" if disturbed(row) else "")
 
 
+def cores(row: Row) -> float:
+    """How many cores a row's call kept busy on average: its CPU seconds (workers included) over its wall time."""
+    return float(row["cpu_s"]) / float(row["call_s"])
+
+
 def _load(row: Row) -> float:
     return float(max(row["load_1min"]))
 
@@ -73,22 +78,22 @@ def default_table() -> str:
     for p in _nine():
         name = p["image"]
         before = second.get(name)
-        earlier = "—" if before is None else f"{before['psnr']:.2f} ({ratio_cell(before)})"
+        earlier = "—" if before is None else f"{before['psnr']:.2f} ({ratio_cell(before)}, {before['precision']})"
         r = runs.get(name)
         size = f"{p['size'][1]}x{p['size'][0]}"
         if r is None:
-            body.append([name, size, "not run yet", "", f"{paper[name]:.2f}", "", earlier, "", "", "", ""])
+            body.append([name, size, "not run yet", "", "", f"{paper[name]:.2f}", "", earlier, "", "", "", "", ""])
             continue
-        body.append([name, size, _tiling(r), f"{r['psnr']:.2f}", f"{paper[name]:.2f}",
+        body.append([name, size, _tiling(r), r["precision"], f"{r['psnr']:.2f}", f"{paper[name]:.2f}",
                      f"{r['psnr'] - paper[name]:+.2f}", earlier, r["iterations"], f"{r['call_s'] / 60:.1f}",
-                     _call_ratio_cell(r), f"{_load(r):.2f}" + (" (shared)" if busy(r) else "")])
+                     _call_ratio_cell(r), f"{cores(r):.2f}", f"{_load(r):.2f}" + (" (shared)" if busy(r) else "")])
     ran = _ran()
     if len(ran) > 1:
-        body.append([f"**mean ({len(ran)})**", "", "", f"**{_mean_psnr():.2f}**", f"{_paper_mean():.2f}",
-                     f"{_mean_psnr() - _paper_mean():+.2f}", f"{_second_mean():.2f}", "", "", "", ""])
-    return table(["image", "size", "tiling", "PSNR", "paper config. with stop (GPU)", "difference",
-                  "second round: 128 / 16 at 1 thread, lr 0.003 (ratio)", "iterations (sum)", "call (min)",
-                  "ratio (call)", "load (1 min)"], body)
+        body.append([f"**mean ({len(ran)})**", "", "", "", f"**{_mean_psnr():.2f}**", f"{_paper_mean():.2f}",
+                     f"{_mean_psnr() - _paper_mean():+.2f}", f"{_second_mean():.2f}", "", "", "", "", ""])
+    return table(["image", "size", "tiling", "precision", "PSNR", "paper config. with stop (GPU)", "difference",
+                  "second round: 128 / 16, 1 thread, lr 0.003 (ratio, precision)", "iterations (sum)", "call (min)",
+                  "ratio (call)", "cores busy (CPU s / call s)", "load (1 min)"], body)
 
 
 def _mean_psnr() -> float:
@@ -139,6 +144,18 @@ def run_note() -> str:
     n = len(_ran())
     return (f"{n} of {len(_nine())} images {'has' if n == 1 else 'have'} run so far (not yet: "
             f"{', '.join(missing)}); the figures below are over those.")
+
+
+def precision_note() -> str:
+    """The precision this round's fits ran in against the second round's, and what a difference means."""
+    now = sorted({r["precision"] for r in _ran()})
+    then = sorted({latest128()[r["image"]]["precision"] for r in _ran()})
+    if now == then:
+        return f"Both rounds' fits ran in {' and '.join(now)}."
+    return (f"This round's fits ran in {' and '.join(now)}, the second round's in {' and '.join(then)}: the default's "
+            "`auto` precision takes bfloat16 on the CPU only where it computes it natively (AMX or AVX-512 BF16), "
+            "so the two rounds ran on different CPUs, and their ratios set different arithmetic against the same "
+            "float32 reference.")
 
 
 def quality_verdict() -> str:
@@ -238,6 +255,9 @@ VALUES: dict[str, Callable[[], Any]] = {
     "speed3_images_512": lambda: sum(list(r["size"]) == [512, 512] for r in _ran()),
     "speed3_minutes_512_note": minutes_512_note,
     "speed3_busy_runs": lambda: sum(busy(r) for r in _ran()),
+    "speed3_cores_min": lambda: min(cores(r) for r in _ran()),
+    "speed3_cores_max": lambda: max(cores(r) for r in _ran()),
+    "speed3_precision_note": precision_note,
     "speed3_disturbed_runs": lambda: sum(disturbed(r) for r in _ran()),
     "speed3_quality_verdict": quality_verdict,
     "speed3_speed_verdict": speed_verdict,
