@@ -15,6 +15,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
+#: The reference's iterations that a full-size run's time is set against (the paper's 1800).
+REF_ITERS = 1800
 
 Row = dict[str, Any]
 
@@ -100,7 +102,7 @@ def ref_s(row: Row) -> float:
 
 def ratio(row: Row) -> float:
     """A full-size row's time over 1800 iterations of the reference."""
-    return row["seconds"] / (1800 * ref_s(row))
+    return row["seconds"] / (REF_ITERS * ref_s(row))
 
 
 def eval_rows(name: str, condition: str | None = None) -> list[Row]:

@@ -26,7 +26,7 @@ def _tiled() -> list[Row]:
     return rows(*(n for n in TILED if (RESULTS / n).exists()))
 
 
-def _paper_auto() -> dict[str, float]:
+def paper_auto() -> dict[str, float]:
     return {r["image"]: r["auto"]["psnr"] for r in rows(PAPER)}
 
 
@@ -34,21 +34,21 @@ def _untiled() -> dict[str, Row]:
     return {r["image"]: r for r in rows(*CPU_W48)}
 
 
-def _ratio_cell(row: Row) -> str:
+def ratio_cell(row: Row) -> str:
     """A row's ratio, marked where its two reference timings disagree (the smaller one is used)."""
     return f"{ratio(row):.3f}" + ("*" if disturbed(row) else "")
 
 
 def tiled_table() -> str:
     """Each tiled run of the default (`fast`, sigma given, automatic stop per tile) beside the untiled one."""
-    paper, untiled, body = _paper_auto(), _untiled(), []
+    paper, untiled, body = paper_auto(), _untiled(), []
     for r in _tiled():
         u = untiled.get(r["image"])
         body.append([r["image"], f"{r['tile']} / {r['overlap']}", r["lr"], r["stop"]["tiles"], f"{r['psnr']:.2f}",
                      f"{paper[r['image']]:.2f} / {paper[r['image']] - FLOOR_DB:.2f}",
-                     "—" if u is None else f"{u['psnr']:.2f} ({_ratio_cell(u)})",
+                     "—" if u is None else f"{u['psnr']:.2f} ({ratio_cell(u)})",
                      r["iterations"], f"{r['seconds']:.0f}",
-                     " / ".join(f"{s:.2f}" for s in r["reference_s_per_iter"]), _ratio_cell(r)])
+                     " / ".join(f"{s:.2f}" for s in r["reference_s_per_iter"]), ratio_cell(r)])
     return table(["image", "tile / overlap", "lr", "tiles", "PSNR", "paper config. with stop (GPU) / floor (- 0.5)",
                   "untiled `fast` PSNR (ratio)", "iterations (sum)", "seconds", "reference s / it (before / after)",
                   "ratio"], body)
@@ -110,7 +110,7 @@ def _calm128() -> list[Row]:
     return [r for r in _tiled() if r["tile"] == 128 and not disturbed(r)]
 
 
-def _latest128() -> dict[str, Row]:
+def latest128() -> dict[str, Row]:
     """Per image, the last 128 / 16 tiled run (files in ``TILED`` order, rows in run order)."""
     return {r["image"]: r for r in _tiled() if r["tile"] == 128 and r["overlap"] == 16}
 
@@ -126,10 +126,10 @@ VALUES: dict[str, Callable[[], Any]] = {
     "tile_study_s_per_it_160": lambda: mean(r["seconds"] / r["iterations"] for r in rows(STUDY)
                                             if r["region"][2] - r["region"][0] == 160),
     "tiled128_calm_runs": lambda: len(_calm128()),
-    "tiled128_images": lambda: len(_latest128()),
-    "tiled128_mean_psnr": lambda: mean(r["psnr"] for r in _latest128().values()),
-    "tiled128_paper_mean": lambda: mean(_paper_auto()[i] for i in _latest128()),
-    "tiled128_largest_shortfall": lambda: max(_paper_auto()[i] - r["psnr"] for i, r in _latest128().items()),
+    "tiled128_images": lambda: len(latest128()),
+    "tiled128_mean_psnr": lambda: mean(r["psnr"] for r in latest128().values()),
+    "tiled128_paper_mean": lambda: mean(paper_auto()[i] for i in latest128()),
+    "tiled128_largest_shortfall": lambda: max(paper_auto()[i] - r["psnr"] for i, r in latest128().items()),
     "tiled128_calm_ratio_min": lambda: min(ratio(r) for r in _calm128()),
     "tiled128_calm_ratio_max": lambda: max(ratio(r) for r in _calm128()),
     "tiled128_s_per_mp_min": lambda: min(s_per_megapixel(r) for r in _calm128()),
