@@ -18,6 +18,10 @@ from docgen.tiles import FLOOR_DB, latest128, paper_auto, ratio_cell
 DEFAULT_T2 = "full_size_default_t2.json"
 #: Tiles side by side against one after another (``tile_parallel.py``).
 PARALLEL = "tile_parallel.json"
+ESTIMATE = "estimate_error.json"
+
+from deepprior.restore.plan import EARLY_STOP  # noqa: E402 - the share of the cap the plan's low end assumes
+
 #: Issue #29's targets: the mean over the nine images, and no image more than ``FLOOR_DB`` under the paper
 #: configuration with its stopping rule; the median time ratio, and none above the largest.
 TARGET_MEAN_DB = 30.60
@@ -217,6 +221,11 @@ def parallel_table() -> str:
                   "load (1 min, before)"], body)
 
 
+def _parallel_wall_one() -> float:
+    """The wall time of the tiles one after another at one thread."""
+    return float(next(r["wall_s"] for r in load(PARALLEL)["rows"] if r["way"] == "serial-1"))
+
+
 def _parallel_wall(way: str) -> float:
     """The wall time of one way (``serial`` or ``workers``) at the threads the comparison ran with."""
     doc = load(PARALLEL)
@@ -224,9 +233,31 @@ def _parallel_wall(way: str) -> float:
     return float(next(r["wall_s"] for r in doc["rows"] if r["way"] == name))
 
 
+def estimate_table() -> str:
+    """The plan's estimate against the time each restore took (issue #34)."""
+    body = [[f"{r['image']} {r['size'][0]}x{r['size'][1]}", r["tiles"] or "whole", r["workers"],
+             f"{r['seconds_per_iteration']:.3f} at {r['probe']}", f"{r['estimate_s']:.1f}", f"{r['actual_s']:.1f}",
+             f"{r['actual_over_estimate']:.2f}", f"{r['plan_s']:.1f}", f"{r['load_1min_before']:.2f}"]
+            for r in load(ESTIMATE)["rows"]]
+    return table(["photo", "tiles", "side by side", "s / iteration (probe side)", "estimate (s)", "actual (s)",
+                  "actual / estimate", "plan (s)", "load (1 min, before)"], body)
+
+
+def estimate_command() -> str:
+    """The command that wrote the estimate's check, from the arguments it recorded."""
+    args = load(ESTIMATE)["meta"]["args"]
+    return (f"../.venv/bin/python estimate_error.py --iters {args['iters']} --threads {args['threads']} "
+            f"--json results/{Path(args['json']).name}")
+
+
+def _estimate_ratios(tiled: bool) -> list[float]:
+    return [float(r["actual_over_estimate"]) for r in load(ESTIMATE)["rows"] if bool(r["tiles"]) is tiled]
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "table_speed3_default": default_table,
     "table_tile_parallel": parallel_table,
+    "table_estimate_error": estimate_table,
 }
 
 VALUES: dict[str, Callable[[], Any]] = {
@@ -266,4 +297,13 @@ VALUES: dict[str, Callable[[], Any]] = {
     "tile_parallel_command": parallel_command,
     "tile_parallel_equal": lambda: "yes" if load(PARALLEL)["workers_equal_serial_1"] else "no",
     "tile_parallel_workers_over_serial_n": lambda: _parallel_wall("serial") / _parallel_wall("workers"),
+    "tile_parallel_workers_over_serial_1": lambda: _parallel_wall_one() / _parallel_wall("workers"),
+    # The plan's estimate (issue #34).
+    "estimate_command": estimate_command,
+    "estimate_early_stop": lambda: EARLY_STOP,
+    "estimate_iters": lambda: load(ESTIMATE)["meta"]["args"]["iters"],
+    "estimate_whole_min": lambda: min(_estimate_ratios(False)),
+    "estimate_whole_max": lambda: max(_estimate_ratios(False)),
+    "estimate_tiled_min": lambda: min(_estimate_ratios(True)),
+    "estimate_tiled_max": lambda: max(_estimate_ratios(True)),
 }
