@@ -20,7 +20,6 @@ DEFAULT_T2 = "full_size_default_t2.json"
 PARALLEL = "tile_parallel.json"
 ESTIMATE = "estimate_error.json"
 
-from deepprior.restore.plan import EARLY_STOP  # noqa: E402 - the share of the cap the plan's low end assumes
 
 #: Issue #29's targets: the mean over the nine images, and no image more than ``FLOOR_DB`` under the paper
 #: configuration with its stopping rule; the median time ratio, and none above the largest.
@@ -300,7 +299,6 @@ VALUES: dict[str, Callable[[], Any]] = {
     "tile_parallel_workers_over_serial_1": lambda: _parallel_wall_one() / _parallel_wall("workers"),
     # The plan's estimate (issue #34).
     "estimate_command": estimate_command,
-    "estimate_early_stop": lambda: EARLY_STOP,
     "estimate_iters": lambda: load(ESTIMATE)["meta"]["args"]["iters"],
     "estimate_whole_min": lambda: min(_estimate_ratios(False)),
     "estimate_whole_max": lambda: max(_estimate_ratios(False)),
