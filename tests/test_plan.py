@@ -25,7 +25,7 @@ def test_a_phone_photo_is_planned_in_tiles_with_a_range_from_the_measured_speed(
 
     def probe(problem, rs, side, threads):
         probes.append((side, threads))
-        return 0.1
+        return 0.1, 0.5
 
     monkeypatch.setattr(plan_module, "_probe", probe)
     monkeypatch.setattr(plan_module.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
@@ -35,9 +35,11 @@ def test_a_phone_photo_is_planned_in_tiles_with_a_range_from_the_measured_speed(
     assert (p.width, p.height, p.workers, p.num_iter, p.stop) == (3000, 2000, 1, 3000, "mns-adaptive")
     assert p.tiles == math.ceil(2000 / 128) * math.ceil(3000 / 128)
     assert probes == [(p.tile_side, 1)] and p.probe == p.tile_side
-    assert p.high is not None and p.low == pytest.approx(p.high * plan_module.EARLY_STOP)
+    overhead = 0.5 * p.tiles  # one worker: every tile's fixed cost, no start-up
+    assert p.high is not None and p.low is not None
+    assert p.low - overhead == pytest.approx((p.high - overhead) * plan_module.EARLY_STOP)
     # every tile's pixels at the probe's speed per pixel, times the cap
-    assert p.high > p.tiles * 128 * 128 / p.probe**2 * 0.1 * 3000
+    assert p.high - overhead > p.tiles * 128 * 128 / p.probe**2 * 0.1 * 3000
     line = p.line()
     assert line.startswith("plan: denoise 3000x2000, ") and " tiles of up to " in line and "--time-limit" in line
     again = plan_restoration(problem, device="cpu", threads=1)  # the speed is kept: no second probe
@@ -45,10 +47,10 @@ def test_a_phone_photo_is_planned_in_tiles_with_a_range_from_the_measured_speed(
 
 
 def test_without_an_automatic_stop_the_estimate_is_the_cap(monkeypatch):
-    monkeypatch.setattr(plan_module, "_probe", lambda *a: 0.01)
+    monkeypatch.setattr(plan_module, "_probe", lambda *a: (0.01, 0.2))
     problem = build_problem("denoise", [np.full((40, 50, 1), 0.5, np.float32)], {"sigma": 25})
     p = plan_restoration(problem, device="cpu", stop="none", num_iter=100)
-    assert p.tiles == 0 and p.probe == 50 and p.low == p.high == pytest.approx(0.01 * 40 * 50 / 50**2 * 100)
+    assert p.tiles == 0 and p.probe == 50 and p.low == p.high == pytest.approx(0.2 + 0.01 * 40 * 50 / 50**2 * 100)
     assert "whole, at most 100 iterations" in p.line() and "no automatic stop" in p.line()
 
 

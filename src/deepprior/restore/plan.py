@@ -5,8 +5,9 @@ The time is an estimate from a speed measured on this machine: a few timed itera
 network, precision and threads on an input of the size one fit sees (a tile, or a crop of at most 256x256
 scaled by the pixel count), kept in a small cache per machine, library versions and configuration, so a
 second command answers at once (a speed timed while other work loaded the cores is used once, not kept).
-With an automatic stop the range runs from :data:`EARLY_STOP` of the cap (a fit that stops early) to the
-cap; with none, both ends are the cap.
+Each fit also pays once for its network's construction and first iterations (timed by the same probe), and
+each tile worker for its start-up (:data:`WORKER_START`). With an automatic stop the range runs from
+:data:`EARLY_STOP` of the cap's iterations (a fit that stops early) to the cap; with none, both ends are the cap.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ PROBE_SIDE = 256
 
 #: Iterations of a probe: the first ``PROBE_WARMUP`` are not timed.
 PROBE_WARMUP, PROBE_TIMED = 2, 4
+
+#: Seconds a tile worker takes to start (a Python interpreter importing PyTorch and deepprior; about 3 s on
+#: this project's 2-core machine), counted once per worker.
+WORKER_START = 3.0
 
 
 @dataclass(frozen=True)
@@ -128,12 +133,15 @@ def make_plan(problem: Problem, rs: Resolved, *, tile: int | None, overlap: int,
         pixels, tiles, tile_side, workers = h * w, 0, 0, 1
         probe, threads, share = min(PROBE_SIDE, max(h, w)), rs.threads, 1.0
     try:
-        per, cached = _speed(problem, rs, probe, threads)
+        per, fixed, cached = _speed(problem, rs, probe, threads)
     except (DeepPriorError, RuntimeError, ValueError, NotImplementedError) as exc:  # no estimate, still a fit
         return Plan(problem.task, w, h, tiles, tile_side, workers, rs.fit.num_iter, rs.stop, None, probe, None,
                     None, False, failed=f"the timing probe failed: {type(exc).__name__}: {exc}")
-    high = per / (probe * probe) * pixels * share * rs.fit.num_iter
-    low = high if rs.stop == "none" else high * EARLY_STOP
+    # every fit pays its network's construction and first iterations once; the workers their start-up
+    overhead = fixed * max(1, tiles) * share + (WORKER_START if workers > 1 else 0.0)
+    iterating = per / (probe * probe) * pixels * share * rs.fit.num_iter
+    high = overhead + iterating
+    low = high if rs.stop == "none" else overhead + iterating * EARLY_STOP
     return Plan(problem.task, w, h, tiles, tile_side, workers, rs.fit.num_iter, rs.stop, per, probe, low, high,
                 cached)
 
@@ -145,9 +153,9 @@ def cache_path() -> Path:
     return Path(root) / "speed.json"
 
 
-def _speed(problem: Problem, rs: Resolved, side: int, threads: int) -> tuple[float, bool]:
-    """Seconds per iteration of this fit on a ``side`` x ``side`` input at ``threads``; from the cache when
-    it holds this configuration.
+def _speed(problem: Problem, rs: Resolved, side: int, threads: int) -> tuple[float, float, bool]:
+    """Seconds per iteration of this fit on a ``side`` x ``side`` input at ``threads``, the seconds one fit
+    spends once (its network built, its first iterations' extra), and whether they came from the cache.
     """
     key = _key(problem, rs, side, threads)
     path = cache_path()
@@ -158,15 +166,16 @@ def _speed(problem: Problem, rs: Resolved, side: int, threads: int) -> tuple[flo
     except (OSError, ValueError):
         known = {}
     value = known.get(key)
-    if isinstance(value, (int, float)) and value > 0:
-        return float(value), True
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value) \
+            and value[0] > 0:
+        return float(value[0]), max(0.0, float(value[1])), True
     from ..device import available_cores
 
     busy = os.getloadavg()[0] > available_cores() - threads + 0.5  # others on the cores: time it, keep it not
-    per = _probe(problem, rs, side, threads)
+    per, fixed = _probe(problem, rs, side, threads)
     if busy:
-        return per, False
-    known[key] = per
+        return per, fixed, False
+    known[key] = [per, fixed]
     try:
         from .. import io
 
@@ -174,7 +183,7 @@ def _speed(problem: Problem, rs: Resolved, side: int, threads: int) -> tuple[flo
         io.write_text_atomic(path, json.dumps(known, indent=0, sort_keys=True))
     except OSError:  # a read-only home: the estimate still holds, measured again next time
         pass
-    return per, False
+    return per, fixed, False
 
 
 def _key(problem: Problem, rs: Resolved, side: int, threads: int) -> str:
@@ -212,8 +221,10 @@ class _Clock(Callback):
         self.stamps.append(time.perf_counter())
 
 
-def _probe(problem: Problem, rs: Resolved, side: int, threads: int) -> float:
-    """Time a few iterations of the fit's network on a ``side`` x ``side`` crop of the measurement."""
+def _probe(problem: Problem, rs: Resolved, side: int, threads: int) -> tuple[float, float]:
+    """Time a few iterations of the fit's network on a ``side`` x ``side`` crop of the measurement: seconds
+    per iteration, and the seconds the fit spent once (building its network, its first iterations' extra).
+    """
     from dataclasses import replace
 
     from .run import build_fitter
@@ -233,10 +244,12 @@ def _probe(problem: Problem, rs: Resolved, side: int, threads: int) -> float:
         probe = replace(rs, fit=rs.fit.updated(num_iter=PROBE_WARMUP + PROBE_TIMED, time_limit=None), stop="none",
                         net_input=None if rs.net_input is None else rs.net_input[..., :side, :side])
         clock = _Clock()
+        started = time.perf_counter()
         fitter, _, _ = build_fitter(crop, probe, seed=rs.seed, callbacks=[clock], reference=None)
         fitter.run()
         stamps = clock.stamps[PROBE_WARMUP - 1 :]
-        return (stamps[-1] - stamps[0]) / max(1, len(stamps) - 1)
+        per = (stamps[-1] - stamps[0]) / max(1, len(stamps) - 1)
+        return per, max(0.0, stamps[0] - started - PROBE_WARMUP * per)
     finally:
         torch.set_num_threads(before)
 
