@@ -23,7 +23,7 @@ def private_cache(tmp_path, monkeypatch):
 def test_a_phone_photo_is_planned_in_tiles_with_a_range_from_the_measured_speed(monkeypatch):
     probes = []
 
-    def probe(problem, rs, side, threads):
+    def probe(problem, rs, side, threads, build):
         probes.append((side, threads))
         return 0.1, 0.5
 

@@ -18,8 +18,10 @@ import math
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -119,8 +121,15 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def make_plan(problem: Problem, rs: Resolved, *, tile: int | None, overlap: int, workers: int) -> Plan:
-    """The plan of fitting ``problem`` as resolved, tiled as given (``tile`` None: whole)."""
+#: Builds the fit of a problem as the restoration does (:func:`~deepprior.restore.run.build_fitter`).
+FitterBuilder = Callable[..., tuple[Any, Any, Any]]
+
+
+def make_plan(problem: Problem, rs: Resolved, *, tile: int | None, overlap: int, workers: int,
+              build: FitterBuilder) -> Plan:
+    """The plan of fitting ``problem`` as resolved, tiled as given (``tile`` None: whole); ``build`` makes the
+    probe's fit as the restoration makes its own.
+    """
     h, w = problem.output_shape
     f = problem.factor
     if tile is not None:
@@ -133,7 +142,7 @@ def make_plan(problem: Problem, rs: Resolved, *, tile: int | None, overlap: int,
         pixels, tiles, tile_side, workers = h * w, 0, 0, 1
         probe, threads, share = min(PROBE_SIDE, max(h, w)), rs.threads, 1.0
     try:
-        per, fixed, cached = _speed(problem, rs, probe, threads)
+        per, fixed, cached = _speed(problem, rs, probe, threads, build)
     except (DeepPriorError, RuntimeError, ValueError, NotImplementedError) as exc:  # no estimate, still a fit
         return Plan(problem.task, w, h, tiles, tile_side, workers, rs.fit.num_iter, rs.stop, None, probe, None,
                     None, False, failed=f"the timing probe failed: {type(exc).__name__}: {exc}")
@@ -153,7 +162,8 @@ def cache_path() -> Path:
     return Path(root) / "speed.json"
 
 
-def _speed(problem: Problem, rs: Resolved, side: int, threads: int) -> tuple[float, float, bool]:
+def _speed(problem: Problem, rs: Resolved, side: int, threads: int,
+           build: FitterBuilder) -> tuple[float, float, bool]:
     """Seconds per iteration of this fit on a ``side`` x ``side`` input at ``threads``, the seconds one fit
     spends once (its network built, its first iterations' extra), and whether they came from the cache.
     """
@@ -172,7 +182,7 @@ def _speed(problem: Problem, rs: Resolved, side: int, threads: int) -> tuple[flo
     from ..device import available_cores
 
     busy = os.getloadavg()[0] > available_cores() - threads + 0.5  # others on the cores: time it, keep it not
-    per, fixed = _probe(problem, rs, side, threads)
+    per, fixed = _probe(problem, rs, side, threads, build)
     if busy:
         return per, fixed, False
     known[key] = [per, fixed]
@@ -188,7 +198,7 @@ def _speed(problem: Problem, rs: Resolved, side: int, threads: int) -> tuple[flo
 
 def _key(problem: Problem, rs: Resolved, side: int, threads: int) -> str:
     """The configuration a speed belongs to: machine, versions, the code of the loop and networks, the fit."""
-    from .. import __version__
+    from .._version import __version__
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -221,13 +231,11 @@ class _Clock(Callback):
         self.stamps.append(time.perf_counter())
 
 
-def _probe(problem: Problem, rs: Resolved, side: int, threads: int) -> tuple[float, float]:
+def _probe(problem: Problem, rs: Resolved, side: int, threads: int, build: FitterBuilder) -> tuple[float, float]:
     """Time a few iterations of the fit's network on a ``side`` x ``side`` crop of the measurement: seconds
     per iteration, and the seconds the fit spent once (building its network, its first iterations' extra).
     """
     from dataclasses import replace
-
-    from .run import build_fitter
 
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -245,7 +253,7 @@ def _probe(problem: Problem, rs: Resolved, side: int, threads: int) -> tuple[flo
                         net_input=None if rs.net_input is None else rs.net_input[..., :side, :side])
         clock = _Clock()
         started = time.perf_counter()
-        fitter, _, _ = build_fitter(crop, probe, seed=rs.seed, callbacks=[clock], reference=None)
+        fitter, _, _ = build(crop, probe, seed=rs.seed, callbacks=[clock], reference=None)
         fitter.run()
         stamps = clock.stamps[PROBE_WARMUP - 1 :]
         per = (stamps[-1] - stamps[0]) / max(1, len(stamps) - 1)

@@ -190,7 +190,7 @@ def plan_restoration(problem: Problem, settings: Settings | None = None, **optio
     check_settings(s)
     rs, plan, workers = _settle(problem, s)
     check_outputs(s, problem, num_iter=rs.fit.num_iter, tiled=plan.tile is not None)
-    return make_plan(problem, rs, tile=plan.tile, overlap=plan.overlap, workers=workers)
+    return make_plan(problem, rs, tile=plan.tile, overlap=plan.overlap, workers=workers, build=build_fitter)
 
 
 def restore(problem: Problem, settings: Settings | None = None, **options: Any) -> Restoration:
@@ -209,7 +209,7 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
     snap_iters = snapshot_list(s["snapshots"])
     check_outputs(s, problem, num_iter=rs.fit.num_iter, tiled=tile is not None)
     if not s["quiet"]:
-        estimate = make_plan(problem, rs, tile=tile, overlap=overlap, workers=workers)
+        estimate = make_plan(problem, rs, tile=tile, overlap=overlap, workers=workers, build=build_fitter)
         print(estimate.line(), file=sys.stderr, flush=True)
 
     def finish(t: torch.Tensor) -> ImageData:
