@@ -85,3 +85,17 @@ def test_every_restore_command_says_its_plan_before_the_fit(tmp_path, odd_rgb):
     lines = run.stderr.splitlines()
     plan_line = next(i for i, line in enumerate(lines) if line.startswith("plan: denoise 31x37, 6 tiles"))
     assert plan_line < next(i for i, line in enumerate(lines) if line.startswith("tiles: "))
+
+
+def test_the_report_keeps_the_estimate_said_before_the_fit(tmp_path, odd_rgb):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src, out, report = tmp_path / "in.png", tmp_path / "out.png", tmp_path / "r.json"
+    Image.fromarray(odd_rgb).save(src)
+    subprocess.run([str(Path(sys.executable).parent / "deepprior"), "denoise", str(src), "-o", str(out),
+                    "--iters", "5", "--threads", "1", "--report", str(report)], capture_output=True, check=True)
+    estimate = json.loads(report.read_text())["config"]["estimate"]
+    assert estimate["high_s"] > 0 and estimate["probe"] == 37 and estimate["low_s"] <= estimate["high_s"]

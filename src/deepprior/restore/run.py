@@ -208,6 +208,7 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
     ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
     snap_iters = snapshot_list(s["snapshots"])
     check_outputs(s, problem, num_iter=rs.fit.num_iter, tiled=tile is not None)
+    estimate = None
     if not s["quiet"]:
         estimate = make_plan(problem, rs, tile=tile, overlap=overlap, workers=workers, build=build_fitter)
         print(estimate.line(), file=sys.stderr, flush=True)
@@ -244,7 +245,11 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
                         **tiles_report}
         net_config, padding = rs.net_config, {"bottom": 0, "right": 0}
     restored = finish(result.image)
-    return _finish(problem, rs, s, result, restored, ref_px, recorder, net_config, padding, tile, tiles_report)
+    out = _finish(problem, rs, s, result, restored, ref_px, recorder, net_config, padding, tile, tiles_report)
+    if estimate is not None:  # what was said before the fit, to set against ``fit.seconds``
+        out.config["estimate"] = {"low_s": estimate.low, "high_s": estimate.high, "probe": estimate.probe,
+                                  "seconds_per_iteration": estimate.seconds_per_iteration}
+    return out
 
 
 def _finish(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult, restored: ImageData,
