@@ -11,6 +11,20 @@ def _few_threads():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_speed_cache(tmp_path_factory):
+    """The plan's measured speeds go to a folder of the test session, never the user's cache."""
+    import os
+
+    old = os.environ.get("DEEPPRIOR_CACHE")
+    os.environ["DEEPPRIOR_CACHE"] = str(tmp_path_factory.mktemp("speed-cache"))
+    yield
+    if old is None:
+        os.environ.pop("DEEPPRIOR_CACHE", None)
+    else:
+        os.environ["DEEPPRIOR_CACHE"] = old
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -59,6 +59,8 @@ def test_the_probe_times_the_real_network_on_a_small_image():
                             {"sigma": 25})
     p = plan_restoration(problem, device="cpu", threads=1, num_iter=50)
     assert p.seconds_per_iteration is not None and 0 < p.seconds_per_iteration < 5
+    short = plan_restoration(problem, device="cpu", threads=1, num_iter=plan_module.SHORT_FIT)
+    assert short.high is None and "no time estimate (a fit of" in short.line()
 
 
 def test_dry_run_prints_the_plan_and_fits_nothing(tmp_path, odd_rgb):
@@ -96,6 +98,6 @@ def test_the_report_keeps_the_estimate_said_before_the_fit(tmp_path, odd_rgb):
     src, out, report = tmp_path / "in.png", tmp_path / "out.png", tmp_path / "r.json"
     Image.fromarray(odd_rgb).save(src)
     subprocess.run([str(Path(sys.executable).parent / "deepprior"), "denoise", str(src), "-o", str(out),
-                    "--iters", "5", "--threads", "1", "--report", str(report)], capture_output=True, check=True)
+                    "--iters", "20", "--threads", "1", "--report", str(report)], capture_output=True, check=True)
     estimate = json.loads(report.read_text())["config"]["estimate"]
     assert estimate["high_s"] > 0 and estimate["probe"] == 37 and estimate["low_s"] <= estimate["high_s"]

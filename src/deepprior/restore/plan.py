@@ -44,6 +44,9 @@ PROBE_SIDE = 256
 #: Iterations of a probe: the first ``PROBE_WARMUP`` are not timed.
 PROBE_WARMUP, PROBE_TIMED = 2, 4
 
+#: Fits of at most this many iterations get no estimate: the probe would cost more than the fit.
+SHORT_FIT = 3 * (PROBE_WARMUP + PROBE_TIMED)
+
 #: Seconds a tile worker takes to start (a Python interpreter importing PyTorch and deepprior; about 3 s on
 #: this project's 2-core machine), counted once per worker.
 WORKER_START = 3.0
@@ -141,6 +144,9 @@ def make_plan(problem: Problem, rs: Resolved, *, tile: int | None, overlap: int,
     else:
         pixels, tiles, tile_side, workers = h * w, 0, 0, 1
         probe, threads, share = min(PROBE_SIDE, max(h, w)), rs.threads, 1.0
+    if rs.fit.num_iter <= SHORT_FIT:  # the probe would take longer than the fit
+        return Plan(problem.task, w, h, tiles, tile_side, workers, rs.fit.num_iter, rs.stop, None, probe, None,
+                    None, False, failed=f"a fit of {SHORT_FIT} iterations or fewer is not timed")
     try:
         per, fixed, cached = _speed(problem, rs, probe, threads, build)
     except (DeepPriorError, RuntimeError, ValueError, NotImplementedError) as exc:  # no estimate, still a fit
@@ -249,14 +255,17 @@ def _probe(problem: Problem, rs: Resolved, side: int, threads: int, build: Fitte
         weights = None if problem.weights is None else torch.ones_like(y[:, :1])
         operator = problem.operator.cropped(0, 0, low_side, low_side)
         crop = replace(problem, y=y, weights=weights, operator=operator, keep_known=False)
-        probe = replace(rs, fit=rs.fit.updated(num_iter=PROBE_WARMUP + PROBE_TIMED, time_limit=None), stop="none",
+        # dataclasses.replace, not FitConfig.updated: that keeps a field given None (the user's time limit)
+        probe = replace(rs, fit=replace(rs.fit, num_iter=PROBE_WARMUP + PROBE_TIMED, time_limit=None), stop="none",
                         net_input=None if rs.net_input is None else rs.net_input[..., :side, :side])
         clock = _Clock()
         started = time.perf_counter()
         fitter, _, _ = build(crop, probe, seed=rs.seed, callbacks=[clock], reference=None)
         fitter.run()
         stamps = clock.stamps[PROBE_WARMUP - 1 :]
-        per = (stamps[-1] - stamps[0]) / max(1, len(stamps) - 1)
+        if len(stamps) < 2:  # the probe's fit ended early (an interrupt): no speed to tell
+            raise RuntimeError(f"the probe ran {len(clock.stamps)} of {PROBE_WARMUP + PROBE_TIMED} iterations")
+        per = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
         return per, max(0.0, stamps[0] - started - PROBE_WARMUP * per)
     finally:
         torch.set_num_threads(before)
