@@ -189,8 +189,10 @@ def minutes_512_note() -> str:
     n = sum(list(r["size"]) == [512, 512] for r in _ran())
     if not n:
         return "No 512x512 image has run yet."
+    shared = sum(busy(r) for r in _ran() if list(r["size"]) == [512, 512])
+    tail = f"; {shared} of them on a shared machine, so the minutes are inflated" if shared else ""
     return (f"A 512x512 photo takes {_minutes_512():.1f} minutes at {_ran()[0]['threads']} threads (the median call "
-            f"over the 512x512 images run, {n} of them).")
+            f"over the 512x512 images run, {n} of them{tail}).")
 
 
 def command() -> str:
