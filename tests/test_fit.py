@@ -5,6 +5,7 @@ import torch
 
 from deepprior.errors import ConfigError
 from deepprior.fit import Callback, FitConfig, Fitter, make_input, make_stop_rule
+from deepprior.fit.step import restore_weights, snapshot_weights
 from deepprior.nets import SkipConfig, SkipNet
 from deepprior.physics import Downsample, Identity, Mask, random_mask
 
@@ -88,21 +89,21 @@ def test_guard_snapshot_is_a_copy_that_restores_the_weights_exactly():
     torch.manual_seed(0)
     fitter = Fitter(SkipNet(8, 3, TINY), Identity(), _image(), config=FitConfig(num_iter=2, input_depth=8))
     before = [t.clone() for t in fitter.net.state_dict().values()]
-    saved = fitter._snapshot_weights()
+    saved = snapshot_weights(fitter.net)
     with torch.no_grad():
         for p in fitter.net.parameters():
             p.add_(1.0)
-    again = fitter._snapshot_weights(into=saved)
+    again = snapshot_weights(fitter.net, into=saved)
     assert again is saved  # copied into the same memory, not reallocated
     assert not all(torch.equal(a, b) for a, b in zip(saved, before, strict=True))
-    fresh = fitter._snapshot_weights()  # kept apart from the weights: changing them leaves the copy alone
+    fresh = snapshot_weights(fitter.net)  # kept apart from the weights: changing them leaves the copy alone
     with torch.no_grad():
         for p in fitter.net.parameters():
             p.sub_(1.0)
     assert not all(torch.equal(a, b) for a, b in zip(fresh, before, strict=True))
-    fitter._restore_weights(fresh)
+    restore_weights(fitter.net, fresh)
     assert all(torch.equal(a, b) for a, b in zip(fitter.net.state_dict().values(), fresh, strict=True))
-    fitter._restore_weights(before)
+    restore_weights(fitter.net, before)
     assert all(torch.equal(a, b) for a, b in zip(fitter.net.state_dict().values(), before, strict=True))
 
 

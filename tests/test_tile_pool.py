@@ -13,9 +13,9 @@ import pytest
 import deepprior
 from deepprior.device import available_cores
 from deepprior.restore import tile_pool
-from deepprior.restore.problem import merged
 from deepprior.restore.resolve import resolve
 from deepprior.restore.run import tiling_plan
+from deepprior.restore.settings import RunSettings
 from deepprior.tasks import build_problem
 from deepprior.tasks.denoise import TILE_RULE
 
@@ -87,8 +87,8 @@ def _problem(side: int):
 ])
 def test_denoising_tiles_large_images_on_the_cpu_by_default(side, options, tiled):
     problem = _problem(side)
-    s = merged(None, {"device": "cpu", **options})
-    plan = tiling_plan(problem, resolve(problem, s), s)
+    s = RunSettings.from_flat({"device": "cpu", **options})
+    plan = tiling_plan(problem, resolve(problem, s.fit), s)
     assert (plan.tile is not None) is tiled, plan.why
     if tiled and not options:
         assert (plan.tile, plan.overlap, plan.reason) == (TILE_RULE.tile, TILE_RULE.overlap, "rule")

@@ -429,8 +429,8 @@ def test_api_names_of_another_type_are_refused_in_one_line(key):
 @pytest.mark.parametrize("key", ["device", "precision", "stop", "seed", "overlap", "callbacks", "resume", "quiet"])
 def test_api_setting_none_means_its_default(key):
     # long fuzz run: device=None reached resolve_device and raised AttributeError
-    from deepprior.restore.problem import DEFAULTS, merged
+    from deepprior.restore.settings import DEFAULTS, RunSettings
 
-    assert merged(None, {key: None})[key] == DEFAULTS[key]
+    assert RunSettings.from_flat({key: None}).flat()[key] == DEFAULTS[key]
     r = deepprior.denoise(np.zeros((8, 8, 3), np.uint8), sigma=25, num_iter=2, **{key: None})
     assert r.image.pixels.shape == (8, 8, 3)

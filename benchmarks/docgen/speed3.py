@@ -19,6 +19,9 @@ DEFAULT_T2 = "full_size_default_t2.json"
 #: Tiles side by side against one after another (``tile_parallel.py``).
 PARALLEL = "tile_parallel.json"
 ESTIMATE = "estimate_error.json"
+#: The CPU default's settings run on a lent H100 (``device_default.py``), and CBM3D on the same McMaster images.
+DEVICE_NINE = "device_default_nine_h100.json"
+MCMASTER_CBM3D = "mcmaster_cbm3d.json"
 
 
 #: Issue #29's targets: the mean over the nine images, and no image more than ``FLOOR_DB`` under the paper
@@ -255,10 +258,69 @@ def _estimate_ratios(tiled: bool) -> list[float]:
     return [float(r["actual_over_estimate"]) for r in load(ESTIMATE)["rows"] if bool(r["tiles"]) is tiled]
 
 
+def _device_rows() -> dict[str, Row]:
+    return {r["image"]: r for r in load(DEVICE_NINE)["rows"]}
+
+
+def device_table() -> str:
+    """The CPU default's settings on a GPU, beside the CPU's own run where both exist."""
+    gpu, cpu, paper, body = _device_rows(), _runs(), paper_auto(), []
+    for p in _nine():
+        name = p["image"]
+        r = gpu.get(name)
+        if r is None:
+            continue
+        c = cpu.get(name)
+        body.append([name, f"{r['size'][1]}x{r['size'][0]}", r["stop"]["tiles"] or "whole", f"{r['psnr']:.2f}",
+                     "—" if c is None else f"{c['psnr']:.2f}", f"{paper[name]:.2f}",
+                     f"{r['psnr'] - paper[name]:+.2f}", r["iterations"],
+                     "—" if c is None else c["iterations"], f"{r['call_s'] / 60:.1f}"])
+    return table(["image", "size", "tiles", "PSNR (H100)", "PSNR (CPU run above)", "paper config. with stop",
+                  "difference (H100)", "iterations (H100)", "iterations (CPU)", "call (min, 8 at once)"], body)
+
+
+def _combined() -> dict[str, float]:
+    """The default's PSNR per image: the CPU run where there is one, else the GPU run of the same settings."""
+    gpu = {k: float(v["psnr"]) for k, v in _device_rows().items()}
+    return {**gpu, **{r["image"]: float(r["psnr"]) for r in _ran()}}
+
+
+def combined_note() -> str:
+    """Quality over every image the default's settings ran on, CPU or GPU, against the paper configuration."""
+    both, paper = _combined(), paper_auto()
+    missing = [p["image"] for p in _nine() if p["image"] not in both]
+    gaps = {k: v - paper[k] for k, v in both.items()}
+    worst = min(gaps, key=lambda k: gaps[k])
+    got = mean(both.values())
+    ref = mean(paper[k] for k in both)
+    head = (f"Over the {len(both)} images the default's settings have run on, CPU or GPU (the CPU's where both): "
+            f"mean {got:.2f} dB against {ref:.2f} for the paper configuration with its stop on the same images "
+            f"({got - ref:+.2f}); images more than {FLOOR_DB:.1f} dB under: "
+            f"{sum(-g > FLOOR_DB for g in gaps.values())}; the furthest under is {worst}, {gaps[worst]:+.2f} dB.")
+    if missing:
+        head += f" Not run anywhere yet: {', '.join(missing)}, so the mean target is not decided."
+    return head
+
+
+def _probe(key: str) -> float:
+    return float(load(DEVICE_NINE)["probe"][key])
+
+
+def mcmaster_note() -> str:
+    """CBM3D on McMaster (the classical column), and whether the default has run there."""
+    got = load(MCMASTER_CBM3D)["rows"]
+    if not got:
+        return "CBM3D has not run on McMaster yet."
+    return (f"CBM3D (the `bm3d` package, true sigma) on {len(got)} of the 18 McMaster images with sigma-25 noise drawn "
+            f"by `common.mcmaster_noisy`: mean {mean(r['cbm3d_psnr'] for r in got):.2f} dB (noisy input "
+            f"{mean(r['input_psnr'] for r in got):.2f}).")
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "table_speed3_default": default_table,
     "table_tile_parallel": parallel_table,
     "table_estimate_error": estimate_table,
+    "table_speed3_device": device_table,
 }
 
 VALUES: dict[str, Callable[[], Any]] = {
@@ -294,6 +356,14 @@ VALUES: dict[str, Callable[[], Any]] = {
     "speed3_quality_verdict": quality_verdict,
     "speed3_speed_verdict": speed_verdict,
     "speed3_command": command,
+    # The default's settings on a GPU.
+    "speed3_combined_note": combined_note,
+    "speed3_mcmaster_note": mcmaster_note,
+    "speed3_gpu_whole_ms": lambda: 1000 * _probe("whole_512_paper_s_per_it"),
+    "speed3_gpu_whole_1800_s": lambda: REF_ITERS * _probe("whole_512_paper_s_per_it"),
+    "speed3_gpu_tile_ms": lambda: 1000 * _probe("tile_160_fast_s_per_it"),
+    "speed3_gpu_batch16_ms": lambda: 1000 * _probe("batch16_tile_160_fast_s_per_it"),
+    "speed3_gpu_batch_gain": lambda: 16 * _probe("tile_160_fast_s_per_it") / _probe("batch16_tile_160_fast_s_per_it"),
     # Tiles side by side against one after another.
     "tile_parallel_command": parallel_command,
     "tile_parallel_equal": lambda: "yes" if load(PARALLEL)["workers_equal_serial_1"] else "no",

@@ -12,13 +12,14 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import ConfigError, DeepPriorError, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import deblur, degrade, denoise, denoise_many, flash_no_flash, inpaint, jpeg, super_resolve
+    from .api import deblur, degrade, denoise, denoise_many, flash_no_flash, inpaint, jpeg, restore_with, super_resolve
     from .fit.loop import FitResult, Fitter
     from .restore import Problem, Restoration, Settings, restore
     from .tasks import TASKS
@@ -32,6 +33,7 @@ _LAZY = {
     "flash_no_flash": "deepprior.api",
     "deblur": "deepprior.api",
     "degrade": "deepprior.api",
+    "restore_with": "deepprior.api",
     "Restoration": "deepprior.restore",
     "Settings": "deepprior.restore",
     "Problem": "deepprior.restore",
@@ -66,6 +68,7 @@ __all__ = [
     "inpaint",
     "jpeg",
     "restore",
+    "restore_with",
     "super_resolve",
 ]
 
@@ -73,5 +76,9 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        # A task registered without a function of its own (registering it imported the registry already).
+        registry = getattr(sys.modules.get("deepprior.tasks"), "TASKS", {})
+        if any(task.api_name == name for task in registry.values()):
+            return getattr(importlib.import_module("deepprior.api"), name)
         raise AttributeError(f"module 'deepprior' has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)

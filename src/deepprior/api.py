@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,6 +201,54 @@ def degrade(image: ImageSource, *, seed: int = 0, **options: Any) -> Degradation
     return Degradation(image=out, mask=mask, description=description)
 
 
+def restore_with(task: str, *images: ImageSource, settings: Settings | None = None, **options: Any) -> Restoration:
+    """Restore with any registered task by its name: its images in the order of ``Task.inputs``, its own
+    options and the shared settings as keywords (what the functions above do for the built-in tasks).
+
+    Example:
+        >>> r = restore_with("jpeg", np.full((16, 16), 0.5), num_iter=2)
+        >>> r.task, r.fit.iterations
+        ('jpeg', 2)
+
+    """
+    from .tasks import TASKS
+
+    spec = TASKS.get_task(task)
+    if len(images) != len(spec.inputs):
+        raise TypeError(f"{task} takes {len(spec.inputs)} image(s) ({', '.join(spec.inputs)}), got {len(images)}")
+    own = {o.name for o in spec.options}
+    values = {k: v for k, v in options.items() if k in own}
+    common = {k: v for k, v in options.items() if k not in own}
+    return run_task(task, images, values, settings, **common)
+
+
+def task_function(task: str) -> Callable[..., Restoration]:
+    """A function for a registered task that has none written here (a task added by one registry line):
+    ``fn(*images, settings=None, **options)``, as :func:`restore_with`.
+    """
+    from .tasks import TASKS
+
+    spec = TASKS.get_task(task)
+
+    def fn(*images: ImageSource, settings: Settings | None = None, **options: Any) -> Restoration:
+        return restore_with(task, *images, settings=settings, **options)
+
+    fn.__name__ = fn.__qualname__ = spec.api_name
+    fn.__doc__ = f"{spec.summary}\n\nImages: {', '.join(spec.inputs)}; options: " + (
+        ", ".join(o.name for o in spec.options) or "none") + "; and the shared settings (see :class:`Settings`)."
+    return fn
+
+
+def __getattr__(name: str) -> Any:
+    """A registered task's function by its API name, for tasks without one written here."""
+    from .tasks import TASKS
+
+    for spec in TASKS.values():
+        if spec.api_name == name:
+            return task_function(spec.name)
+    raise AttributeError(f"module 'deepprior.api' has no attribute {name!r}")
+
+
 __all__ = ["SCALES", "Degradation", "FrameRecorder", "ProgressBar", "Restoration", "RunEstimate", "Settings",
            "Snapshots", "deblur", "default_frames", "degrade", "denoise", "denoise_many", "flash_no_flash", "inpaint",
-           "is_scattered", "jpeg", "super_resolve"]
+           "is_scattered", "jpeg", "restore_with", "super_resolve", "task_function"]

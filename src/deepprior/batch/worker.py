@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import DeepPriorError
 from ..io import ImageData
+from ..restore.settings import RunSettings
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class JobSpec:
     task: str
     images: tuple[Path, ...]  # the task's inputs; the last is the file this job restores
     options: dict[str, Any]
-    settings: dict[str, Any]
+    settings: RunSettings  # parsed at the command line, sent to the worker as is
     output: Path
 
 
@@ -69,12 +70,10 @@ def run_job(spec: JobSpec, backend: str = "serial", tile_map: Callable[..., Any]
     from ..tasks import run_task
 
     start = time.perf_counter()
-    settings = dict(spec.settings)
-    if tile_map is not None:
-        settings["tile_map"] = tile_map
+    settings = spec.settings if tile_map is None else spec.settings.replace(tile_map=tile_map)
     here = where(backend)
     try:
-        result = run_task(spec.task, spec.images, spec.options, None, **settings)
+        result = run_task(spec.task, spec.images, spec.options, settings)
     except (DeepPriorError, OSError) as exc:
         return Outcome(spec.index, None, None, str(exc) or type(exc).__name__,
                        where={**here, "seconds": round(time.perf_counter() - start, 3)})

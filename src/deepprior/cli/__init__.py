@@ -127,11 +127,16 @@ def _check_mask_out(mask_out: Path, clean: Path, output: Path, overwrite: bool, 
 
 
 def _register_commands() -> None:
+    """A command for every registered task not yet one (tasks registered later join at the next lookup), and
+    ``degrade`` once.
+    """
     from ..tasks import TASKS
 
     for task in TASKS.values():
-        _task_command(task)
-    _degrade_command()
+        if task.name not in cli.commands:
+            _task_command(task)
+    if "degrade" not in cli.commands:
+        _degrade_command()
 
 
 @cli.command()

@@ -153,8 +153,8 @@ def run_files(task: str, lead: tuple[Path, ...], inputs: tuple[Path, ...], outpu
     from ..batch.backends import make_backend
     from ..batch.plan import find_inputs, plan
     from ..batch.worker import JobSpec
-    from ..restore.checks import check_settings
-    from ..restore.problem import merged
+    from ..restore.checks import parse_settings
+    from ..restore.settings import RunSettings
 
     sources, batch, folder_problems = find_inputs(list(inputs), recursive=batch_opts.get("recursive", False))
     jobs = plan(sources, output, batch=batch, suffix=batch_opts.get("suffix") or "",
@@ -170,7 +170,7 @@ def run_files(task: str, lead: tuple[Path, ...], inputs: tuple[Path, ...], outpu
             raise InputError(f"{what} folder {path.parent} does not exist")
         if path is not None and path.is_dir():
             raise InputError(f"{what} {path} is a folder; expected a file name")
-    check_settings(merged(None, {**opts, "reference": reference, "snapshot_dir": snapshot_dir, **figures}))
+    parse_settings(None, {**opts, "reference": reference, "snapshot_dir": snapshot_dir, **figures})
     n_jobs, ray = _checked_backend_options(batch_opts, opts)
     if not batch and (n_jobs or ray):
         click.echo("one input file: --jobs and --ray have nothing to share out; fitting it here", err=True)
@@ -189,13 +189,14 @@ def run_files(task: str, lead: tuple[Path, ...], inputs: tuple[Path, ...], outpu
                     "reference": ref, "output": job.output}
         if n_jobs or ray:
             settings["quiet"] = True
-        specs.append(JobSpec(job.index, task, (*lead, job.source), dict(options), settings, job.output))
+        specs.append(JobSpec(job.index, task, (*lead, job.source), dict(options), RunSettings.from_flat(settings),
+                             job.output))
     if bad and not batch:
         raise InputError(bad[jobs[0].index])
     if batch_opts.get("dry_run"):
         _dry_run(specs, bad, jobs)
         return
-    work_dirs = {spec.index: spec.settings.get("work_dir") for spec in specs}
+    work_dirs = {spec.index: spec.settings.tiling.work_dir for spec in specs}
     _Driver(jobs, batch, report_path, _Records(records_path), bool(opts.get("quiet")), work_dirs).run(
         specs, bad, folder_problems, lambda: make_backend(jobs=n_jobs, ray=ray, threads=opts.get("threads")),
         skip_existing=bool(batch_opts.get("skip_existing")))
@@ -207,9 +208,8 @@ def _dry_run(specs: list[Any], bad: dict[int, str], jobs: list[Any]) -> None:
     from ..tasks import build_problem
 
     for spec in specs:
-        settings = {k: v for k, v in spec.settings.items() if k not in ("quiet",)}
-        problem = build_problem(spec.task, spec.images, spec.options, None, **settings)
-        line = plan_restoration(problem, None, **settings).line()
+        problem = build_problem(spec.task, spec.images, spec.options, spec.settings)
+        line = plan_restoration(problem, spec.settings).line()
         click.echo(f"{spec.images[-1]}: {line}" if len(jobs) > 1 else line)
     for index, error in sorted(bad.items()):
         click.echo(f"{jobs[index].source}: skipped: {error}", err=True)

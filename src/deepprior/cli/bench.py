@@ -132,4 +132,5 @@ def _register_tables() -> None:
     from ..tasks import tables
 
     for name, (_, table) in tables().items():
-        _add_table_command(name, table.help, table.flags)
+        if name not in bench.commands:
+            _add_table_command(name, table.help, table.flags)

@@ -108,18 +108,17 @@ def stop_names() -> list[str]:
 
 
 class LazyGroup(click.Group):
-    """A group whose commands ``load`` adds on the first lookup: the task commands and the bench tables come
-    from the registries, which import PyTorch, so ``deepprior --version`` answers before that.
+    """A group whose commands ``load`` adds at each lookup: the task commands and the bench tables come from
+    the registries, which import PyTorch, so ``deepprior --version`` answers before that; and a task
+    registered after the first lookup still becomes a command. ``load`` adds only what is missing.
     """
 
     def __init__(self, *args: Any, load: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._load: Callable[[], None] | None = load
+        self._load = load
 
     def _ensure(self) -> None:
-        if self._load is not None:
-            load, self._load = self._load, None
-            load()
+        self._load()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._ensure()

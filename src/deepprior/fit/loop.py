@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -23,8 +23,9 @@ from .config import FitConfig
 from .inputs import make_input
 from .losses import MSE, DataTerm
 from .protocols import CancelFlag
+from .result import FitResult
 from .seeding import generator_seed
-from .step import DivergenceGuard, masked_mse, psnr_from_mse, running_average
+from .step import DivergenceGuard, masked_mse, psnr_from_mse, restore_weights, running_average, snapshot_weights
 from .stopping import NoStop, StopRule
 
 
@@ -62,33 +63,6 @@ class Callback:
 
     def on_end(self, result: FitResult) -> None:
         """Called once with the result."""
-
-
-@dataclass
-class FitResult:
-    """The outcome of a fit, whatever the network, task or stopping rule.
-
-    Attributes:
-        image: ``1 x C x H x W`` float32 tensor in [0, 1] on the CPU, cropped to the image region.
-        history: one dict per logged iteration: ``iteration``, ``seconds`` (since the fit began, including
-            the logging), ``loss``, ``psnr_input`` (averaged output
-            against the measurement on the measured pixels) and ``psnr`` (against the reference, or None).
-        iterations: iterations run.
-        stopped_at: the iteration whose image is returned.
-        stop_reason: ``max_iter``, ``interrupted``, ``time_limit`` or the stopping rule's name.
-        seconds: wall time of the loop.
-        guard_restores: how often the divergence guard restored the weights.
-
-    """
-
-    image: torch.Tensor
-    history: list[dict[str, Any]]
-    iterations: int
-    stopped_at: int
-    stop_reason: str
-    seconds: float
-    guard_restores: int = 0
-    stop_rule: dict[str, object] = field(default_factory=dict)
 
 
 class Fitter:
@@ -259,26 +233,6 @@ class Fitter:
             x = self.crop(self.present(image)).clamp(0, 1)
             return psnr_from_mse(float(((x - self.reference) ** 2).mean()))
 
-    def _snapshot_weights(self, into: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
-        """The weights and buffers as they are now: copied into ``into`` when it matches (a multi-tensor
-        copy into the last snapshot's memory: a few kernel launches instead of one per tensor on a GPU, and
-        no allocation per iteration), else fresh clones.
-        """
-        tensors = list(self.net.state_dict().values())
-        if into is not None and len(into) == len(tensors) and all(
-            a.shape == b.shape and a.dtype == b.dtype for a, b in zip(into, tensors, strict=True)
-        ):
-            with torch.no_grad():
-                torch._foreach_copy_(into, tensors)
-            return into
-        return [t.detach().clone() for t in tensors]
-
-    def _restore_weights(self, saved: list[torch.Tensor]) -> None:
-        with torch.no_grad():
-            tensors = list(self.net.state_dict().values())
-            n = min(len(tensors), len(saved))
-            torch._foreach_copy_(tensors[:n], saved[:n])
-
     def perturbed_input(self, z_base: torch.Tensor, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """The input of this iteration, and the base to keep for the next one."""
         std = self.config.reg_noise_std * scale
@@ -298,7 +252,7 @@ class Fitter:
         self.net.train()
         z_base = self.z
         average: torch.Tensor | None = None
-        saved = self._snapshot_weights() if cfg.guard else []
+        saved = snapshot_weights(self.net) if cfg.guard else []
         guard = DivergenceGuard(cfg.guard_drop_db)
         # A growing network (PG-DIP) sets its stage per iteration and asks for a fresh optimiser, a
         # learning-rate warm-up, a scaled perturbation, and averaging only once fully grown.
@@ -324,11 +278,11 @@ class Fitter:
                 guard.forget()
             if cfg.guard:
                 if guard.diverged(self.fit_mse(pred, loss_value)):
-                    self._restore_weights(saved)
+                    restore_weights(self.net, saved)
                     self.guard_restores += 1
                     restored = True
                 else:
-                    saved = self._snapshot_weights(into=saved)
+                    saved = snapshot_weights(self.net, into=saved)
             if not restored:
                 if self._scaler is not None:
                     self._scaler.scale(loss).backward()

@@ -13,6 +13,7 @@ from .. import io
 from ..errors import ConfigError
 from ..fit.loop import Callback, FitResult, Fitter, StepState
 from ..io import ImageData
+from ..units import duration
 
 #: Seconds between two progress lines when standard error is not a terminal (a log file, a pipe).
 LOG_SECONDS = 10.0
@@ -149,21 +150,13 @@ class RunEstimate(Callback):
             rule = state.fitter.stop.name
             tail = "" if rule == "none" else f" (the {rule} rule usually stops sooner)"
             self.message = (f"about {per:.2f} s per iteration here: up to {self.total} iterations take about "
-                            f"{_duration(total)}{tail}; --time-limit caps it")
+                            f"{duration(total)}{tail}; --time-limit caps it")
             if self.write is not None:
                 self.write(self.message)
             else:
                 from tqdm.auto import tqdm
 
                 tqdm.write(self.message)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 class Snapshots(Callback):

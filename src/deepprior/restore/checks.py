@@ -1,9 +1,11 @@
 """Every setting checked before a fit starts: ranges, names, the files a restoration will write.
 
-:func:`check_settings` needs only the settings (the CLI runs it once before a batch); :func:`check_outputs`
-needs the problem too (the output's format against the image's depth and alpha, snapshots against the
-iteration cap, a work folder against tiling). :func:`~deepprior.restore.restore` runs both, so the API and
-the command line refuse the same values with the same one-line messages.
+:func:`parse_settings` turns the settings an entry point was given into a typed
+:class:`~deepprior.restore.settings.RunSettings` and checks them once with :func:`check_settings`, which needs
+only the settings;
+:func:`check_outputs` needs the problem too (the output's format against the image's depth and alpha,
+snapshots against the iteration cap, a work folder against tiling). :func:`~deepprior.restore.restore` runs
+both, so the API and the command line refuse the same values with the same one-line messages.
 
 Documented ranges (README, "Limits"): ``seed`` 0 .. 2**63 - 1; ``num_iter`` 1 .. 10,000,000; ``lr`` and
 ``time_limit`` positive and finite; ``threads`` 1 .. the cores available to the process; ``tile`` 0 (untiled) or 8 ..
@@ -12,6 +14,7 @@ Documented ranges (README, "Limits"): ``seed`` 0 .. 2**63 - 1; ``num_iter`` 1 ..
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Mapping
@@ -24,6 +27,7 @@ from ..formats import check_pixels, check_writable
 from ..tiling import parse_memory
 from .callbacks import snapshot_list
 from .problem import Problem
+from .settings import RunSettings
 
 #: The seeds accepted: 0 .. 2**63 - 1 (beyond 32 bits they are mixed, see :mod:`deepprior.fit.seeding`).
 MAX_SEED = 2**63 - 1
@@ -63,83 +67,107 @@ def _folder_of(path: Any, what: str) -> None:
         raise InputError(f"{what} {path} is a folder; expected a file name")
 
 
-def check_settings(s: Mapping[str, Any]) -> None:
-    """Check merged settings (see :func:`~deepprior.restore.problem.merged`) that need no image.
+def check_settings(s: RunSettings) -> None:
+    """Check the settings that need no image (:func:`~deepprior.restore.settings.parse_settings` runs this).
 
     Raises:
         ConfigError: a value out of its documented range, an empty name, an option that would be ignored.
         InputError: a figure, snapshot or output path whose folder is missing or whose format is unknown.
 
     """
+    fit, outs, tiling, run = s.fit, s.outputs, s.tiling, s.runtime
     for key in ("preset", "net", "device", "precision", "stop"):
-        if s.get(key) is not None and (not isinstance(s[key], str) or not s[key].strip()):
-            raise ConfigError(f"{key} {s[key]!r} is invalid; expected a name (see `deepprior --help`)")
-    check_seed(s["seed"])
-    if s["num_iter"] is not None:
-        if isinstance(s["num_iter"], int) and not isinstance(s["num_iter"], bool) and s["num_iter"] < 1:
-            raise ConfigError(f"iterations {s['num_iter']} is invalid: must be >= 1 (the iteration cap)")
-        _whole(s["num_iter"], "iterations", 1, MAX_ITERATIONS)
-    if s["lr"] is not None:
-        _positive(s["lr"], "learning rate")
-    if s["time_limit"] is not None:
-        _positive(s["time_limit"], "time limit")
-    check_threads(s["threads"])
-    if s["cancel"] is not None and not callable(getattr(s["cancel"], "is_set", None)):
-        raise ConfigError(f"cancel {s['cancel']!r} is invalid; expected a flag with is_set() (threading.Event)")
-    if s["tile"] is not None and not (type(s["tile"]) is int and s["tile"] == 0):  # 0: untiled
-        if type(s["tile"]) is int and 0 < s["tile"] < 8:
-            raise ConfigError(f"tile {s['tile']} is invalid; expected 0 (untiled) or a whole number from 8 to "
+        value = getattr(fit, key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{key} {value!r} is invalid; expected a name (see `deepprior --help`)")
+    check_seed(fit.seed)
+    if fit.num_iter is not None:
+        if isinstance(fit.num_iter, int) and not isinstance(fit.num_iter, bool) and fit.num_iter < 1:
+            raise ConfigError(f"iterations {fit.num_iter} is invalid: must be >= 1 (the iteration cap)")
+        _whole(fit.num_iter, "iterations", 1, MAX_ITERATIONS)
+    if fit.lr is not None:
+        _positive(fit.lr, "learning rate")
+    if fit.time_limit is not None:
+        _positive(fit.time_limit, "time limit")
+    check_threads(fit.threads)
+    if run.cancel is not None and not callable(getattr(run.cancel, "is_set", None)):
+        raise ConfigError(f"cancel {run.cancel!r} is invalid; expected a flag with is_set() (threading.Event)")
+    tile = tiling.tile
+    if tile is not None and not (type(tile) is int and tile == 0):  # 0: untiled
+        if type(tile) is int and 0 < tile < 8:
+            raise ConfigError(f"tile {tile} is invalid; expected 0 (untiled) or a whole number from 8 to "
                               f"{MAX_TILE:,}")
-        _whole(s["tile"], "tile", 8, MAX_TILE)
-    _whole(s["overlap"], "overlap", 0, MAX_TILE)
-    if s["max_memory"] is not None:
-        parse_memory(s["max_memory"])
-    if s["max_pixels"] is not None:
-        _whole(s["max_pixels"], "max_pixels", 1, 2**62)
-    if s["tile_map"] is not None and not callable(s["tile_map"]):
-        raise ConfigError(f"tile_map {s['tile_map']!r} is not callable")
-    if s["resume"] and s["work_dir"] is None:
+        _whole(tile, "tile", 8, MAX_TILE)
+    _whole(tiling.overlap, "overlap", 0, MAX_TILE)
+    if tiling.max_memory is not None:
+        parse_memory(tiling.max_memory)
+    if run.max_pixels is not None:
+        _whole(run.max_pixels, "max_pixels", 1, 2**62)
+    if run.tile_map is not None and not callable(run.tile_map):
+        raise ConfigError(f"tile_map {run.tile_map!r} is not callable")
+    if tiling.resume and tiling.work_dir is None:
         raise ConfigError("--resume needs --work-dir")
-    snapshots = s["snapshots"]
+    snapshots = outs.snapshots
     if snapshots is not None and not snapshot_list(snapshots):
         raise ConfigError(f"snapshots {snapshots!r} names no iteration; expected iterations like 100,500")
-    if s["snapshot_dir"] is not None:
+    if outs.snapshot_dir is not None:
         if snapshots is None:
             raise ConfigError("--snapshot-dir needs --snapshots (the iterations to save)")
-        _folder_of(s["snapshot_dir"], "snapshot")
-    if s["curves"] is not None or s["compare"] is not None:
+        _folder_of(outs.snapshot_dir, "snapshot")
+    if outs.curves is not None or outs.compare is not None:
         from ..viz import check_figure_path
 
-        for key in ("curves", "compare"):
-            if s[key] is not None:
-                check_figure_path(s[key], key)
-                _folder_of(s[key], key)
-    if s["animation"] is not None:
+        for key, path in (("curves", outs.curves), ("compare", outs.compare)):
+            if path is not None:
+                check_figure_path(path, key)
+                _folder_of(path, key)
+    if outs.animation is not None:
         from ..viz import check_animation_path
 
-        check_animation_path(s["animation"])
-        _folder_of(s["animation"], "animation")
-    if s["output"] is not None:
-        check_writable(s["output"])  # its folder and format; the depth and alpha once the image is read
+        check_animation_path(outs.animation)
+        _folder_of(outs.animation, "animation")
+    if outs.output is not None:
+        check_writable(outs.output)  # its folder and format; the depth and alpha once the image is read
 
 
-def check_outputs(s: Mapping[str, Any], problem: Problem, *, num_iter: int, tiled: bool) -> None:
+def check_outputs(s: RunSettings, problem: Problem, *, num_iter: int, tiled: bool) -> None:
     """Check what needs the problem: its size against ``max_pixels``, the output's format against the
     image's depth, alpha and channels, snapshots against the iteration cap, a work folder against tiling.
     """
     out_h, out_w = problem.output_shape
     if problem.factor != 1:
-        check_pixels(out_w, out_h, s["max_pixels"], f"the {problem.task} output")
-    if s["output"] is not None:
-        check_writable(s["output"], bit_depth=problem.image.bit_depth, alpha=problem.out_alpha is not None,
+        check_pixels(out_w, out_h, s.runtime.max_pixels, f"the {problem.task} output")
+    if s.outputs.output is not None:
+        check_writable(s.outputs.output, bit_depth=problem.image.bit_depth, alpha=problem.out_alpha is not None,
                        channels=problem.image.channels)
-    late = [i for i in snapshot_list(s["snapshots"]) if i > num_iter]
+    late = [i for i in snapshot_list(s.outputs.snapshots) if i > num_iter]
     if late:
         raise ConfigError(f"snapshot iteration {late[0]} is beyond the iteration cap {num_iter} (--iters); "
                           "it would never be saved")
-    if s["work_dir"] is not None and not tiled:
+    if s.tiling.work_dir is not None and not tiled:
         raise ConfigError("--work-dir is only used when tiling, and this image is restored without tiles "
                           "(it fits --max-memory); pass --tile N to restore it in tiles, or leave out --work-dir")
 
 
-__all__ = ["MAX_ITERATIONS", "MAX_SEED", "MAX_TILE", "check_outputs", "check_seed", "check_settings"]
+def parse_settings(settings: Mapping[str, Any] | RunSettings | None = None,
+                   options: Mapping[str, Any] | None = None) -> RunSettings:
+    """``settings`` (a mapping, or settings already parsed) updated by the flat ``options``, every value
+    checked (:func:`check_settings`): what each entry point calls once.
+
+    Raises:
+        TypeError: an unknown setting's name.
+        ConfigError: a value out of its range (one line, naming it).
+        InputError: a figure or output path whose folder is missing or whose format is unknown.
+
+    """
+    if isinstance(settings, RunSettings):
+        if settings.checked and not options:
+            return settings  # checked once, where it was parsed
+        s = settings.replace(**(options or {}))
+    else:
+        s = RunSettings.from_flat({**(settings or {}), **(options or {})})
+    check_settings(s)
+    return dataclasses.replace(s, checked=True)
+
+
+__all__ = ["MAX_ITERATIONS", "MAX_SEED", "MAX_TILE", "check_outputs", "check_seed", "check_settings", "parse_settings"]

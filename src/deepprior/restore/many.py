@@ -26,11 +26,12 @@ from ..errors import ConfigError
 from ..fit.batched import batch_obstacle, run_batched
 from ..fit.loop import FitResult, Fitter
 from ..io import ImageData, ImageSource
-from .checks import check_seed, check_settings
-from .problem import Problem, Settings, merged
+from .checks import check_seed, parse_settings
+from .problem import Problem, Settings
 from .report import Restoration
 from .resolve import Resolved, resolve
-from .run import Prepared, _finish, _load_reference, build_fitter, restore, tiling_plan
+from .run import Prepared, assemble, build_fitter, load_reference, restore, tiling_plan
+from .settings import RunSettings
 
 #: Settings that name one file or figure per restoration: refused here (save each :class:`Restoration`).
 PER_IMAGE = ("output", "curves", "animation", "compare", "snapshots", "snapshot_dir", "work_dir", "reference")
@@ -54,7 +55,7 @@ class _Job:
                 str(self.rs.device), self.problem.image.channels)
 
 
-def restore_many(problems: Sequence[Problem], settings: Settings | None = None, *,
+def restore_many(problems: Sequence[Problem], settings: Settings | RunSettings | None = None, *,
                  seeds: Sequence[int] | None = None, references: Sequence[ImageSource | None] | None = None,
                  batch_size: int | None = BATCH_SIZE, **options: Any) -> list[Restoration]:
     """Restore every problem, fitting same-sized ones together; each result as :func:`restore` gives it alone.
@@ -76,13 +77,13 @@ def restore_many(problems: Sequence[Problem], settings: Settings | None = None, 
             result instead), ``tile``, or ``seeds`` / ``references`` of another length than ``problems``.
 
     """
-    s = merged(settings, options)
-    check_settings(s)
-    given = [k for k in PER_IMAGE if s[k] not in (None, ())]
+    s = parse_settings(settings, options)
+    flat = s.flat()
+    given = [k for k in PER_IMAGE if flat[k] not in (None, ())]
     if given:
         hint = "give references=" if given[0] == "reference" else "save each Restoration instead"
         raise ConfigError(f"{given[0]} names one file for one image; with many images {hint}")
-    if s["tile"] is not None:
+    if s.tiling.tile is not None:
         raise ConfigError("tile is not available when restoring many images; restore a large image on its own")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ConfigError(f"batch size {batch_size!r} is invalid; expected a whole number >= 1")
@@ -90,22 +91,22 @@ def restore_many(problems: Sequence[Problem], settings: Settings | None = None, 
     for name, values in (("seeds", seeds), ("references", references)):
         if values is not None and len(values) != n:
             raise ConfigError(f"{name} has {len(values)} entries for {n} images")
-    seed_list = [check_seed(x) for x in seeds] if seeds is not None else [s["seed"]] * n
+    seed_list = [check_seed(x) for x in seeds] if seeds is not None else [s.fit.seed] * n
     ref_list: Sequence[ImageSource | None] = references if references is not None else [None] * n
 
     jobs: list[_Job | Restoration] = []
     for problem, seed, reference in zip(problems, seed_list, ref_list, strict=True):
-        own = {**s, "seed": seed}
-        rs = resolve(problem, own)
+        own = s.replace(seed=seed)
+        rs = resolve(problem, own.fit)
         if rs.fit.channels_last:  # a memory layout only (no arithmetic changes), and wrong under vmap: off here
             rs = dataclasses.replace(rs, fit=rs.fit.updated(channels_last=False))
         if tiling_plan(problem, rs, own).tile is not None:  # too large for one fit: alone, in tiles
-            jobs.append(restore(problem, settings, **{**options, "seed": seed, "reference": reference}))
+            jobs.append(restore(problem, s.replace(seed=seed, reference=reference)))
             continue
-        ref_px = _load_reference(reference, problem.output_shape, problem.image.channels)
+        ref_px = load_reference(reference, problem.output_shape, problem.image.channels)
         ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
-        fitter, prep, _ = build_fitter(problem, rs, seed=rs.seed, callbacks=list(s["callbacks"]),
-                                       reference=ref_tensor, cancel=s["cancel"])
+        fitter, prep, _ = build_fitter(problem, rs, seed=rs.seed, callbacks=list(s.runtime.callbacks),
+                                       reference=ref_tensor, cancel=s.runtime.cancel)
         jobs.append(_Job(problem, rs, fitter, prep, ref_px))
 
     groups: dict[tuple[Any, ...], list[_Job]] = {}
@@ -122,14 +123,14 @@ def restore_many(problems: Sequence[Problem], settings: Settings | None = None, 
     return [job if isinstance(job, Restoration) else _finish_job(job, s) for job in jobs]
 
 
-def _finish_job(job: _Job, s: dict[str, Any]) -> Restoration:
+def _finish_job(job: _Job, s: RunSettings) -> Restoration:
     problem, result = job.problem, job.result
     if result is None:  # pragma: no cover - every job of a group gets its result
         raise RuntimeError("a fit of the batch returned no result")
     pixels = io.quantize(io.from_tensor(result.image), problem.image.bit_depth)
     restored = ImageData(pixels=pixels, alpha=problem.out_alpha, bit_depth=problem.image.bit_depth, path=None)
     padding = {"bottom": job.prep.pad[0], "right": job.prep.pad[1]}
-    out = _finish(problem, job.rs, {**s, "seed": job.rs.seed}, result, restored, job.ref_px, None,
+    out = assemble(problem, job.rs, s.replace(seed=job.rs.seed), result, restored, job.ref_px, None,
                   job.prep.net_config, padding, None, {})
     out.config["batch"] = job.batch
     return out

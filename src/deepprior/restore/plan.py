@@ -28,6 +28,7 @@ import torch
 from ..errors import DeepPriorError
 from ..fit.loop import Callback, StepState
 from ..tiling import tile_grid
+from ..units import duration
 from .problem import Problem
 from .resolve import Resolved
 
@@ -107,21 +108,6 @@ class Plan:
         if self.high > LONG_SECONDS:
             text += "; to spend less: --time-limit SECONDS, fewer --iters, or a GPU (--device cuda)"
         return text
-
-
-def duration(seconds: float) -> str:
-    """A duration for people: seconds, minutes or hours.
-
-    Example:
-        >>> duration(42), duration(600), duration(3 * 3600)
-        ('42 s', '10 min', '3.0 h')
-
-    """
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 #: Builds the fit of a problem as the restoration does (:func:`~deepprior.restore.run.build_fitter`).
@@ -271,4 +257,4 @@ def _probe(problem: Problem, rs: Resolved, side: int, threads: int, build: Fitte
         torch.set_num_threads(before)
 
 
-__all__ = ["EARLY_STOP", "Plan", "cache_path", "duration", "make_plan"]
+__all__ = ["EARLY_STOP", "Plan", "cache_path", "make_plan"]

@@ -21,7 +21,7 @@ from typing_extensions import TypedDict
 from ..fit.loop import Callback
 from ..fit.losses import DataTerm
 from ..fit.protocols import CancelFlag
-from ..io import DEFAULT_MAX_PIXELS, ImageData, ImageSource
+from ..io import ImageData, ImageSource
 from ..physics.base import ForwardOperator
 from ..presets import PresetRow, TaskInfo
 from ..tiling import TileRule
@@ -129,6 +129,7 @@ class Settings(TypedDict, total=False):
             ``fn(*args)`` in order (a batch on Ray passes its own) [none: one tile after another].
 
     Every value is checked before the fit (:mod:`deepprior.restore.checks`, ranges in the README's "Limits").
+    The entry points parse them once into typed groups (:func:`~deepprior.restore.settings.parse_settings`).
 
     """
 
@@ -159,32 +160,3 @@ class Settings(TypedDict, total=False):
     max_pixels: int | None
     output: str | Path | None
     tile_map: Callable[[Callable[..., Any], list[tuple[Any, ...]]], Any] | None
-
-
-#: The settings' defaults where they are not None.
-DEFAULTS: dict[str, Any] = {"seed": 0, "device": "auto", "precision": "auto", "stop": "auto", "quiet": True,
-                            "callbacks": (), "overlap": 16, "resume": False, "max_pixels": DEFAULT_MAX_PIXELS}
-
-#: Settings where None means "the default" (elsewhere None has a meaning of its own: no limit, no figure).
-NONE_IS_DEFAULT = ("seed", "device", "precision", "stop", "quiet", "callbacks", "overlap", "resume")
-
-#: The settings that concern tiling (refused by tasks that cannot be tiled).
-TILING_KEYS = ("tile", "overlap", "max_memory", "work_dir", "resume")
-
-
-def merged(settings: Settings | Mapping[str, Any] | None, options: Mapping[str, Any]) -> dict[str, Any]:
-    """``settings`` updated by the flat keywords, defaults filled in; unknown keys are a TypeError.
-
-    A setting given as None takes its default where None has no meaning of its own (``device=None`` is
-    ``"auto"``; ``max_pixels=None`` stays None: no limit).
-    """
-    known = Settings.__annotations__
-    given = {**(settings or {}), **options}
-    unknown = sorted(set(given) - set(known))
-    if unknown:
-        raise TypeError(f"unexpected setting {unknown[0]!r}; the settings are {', '.join(known)}")
-    out = {k: given.get(k, DEFAULTS.get(k)) for k in known}
-    for k in NONE_IS_DEFAULT:
-        if out[k] is None:
-            out[k] = DEFAULTS[k]
-    return out

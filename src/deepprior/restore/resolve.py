@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
@@ -20,6 +19,7 @@ from ..nets.common import NetConfig
 from ..presets import resolve_preset
 from .checks import check_seed
 from .problem import Problem
+from .settings import FitSettings
 
 
 @dataclass(frozen=True)
@@ -65,21 +65,23 @@ def auto_stop(requested: str, problem: Problem, entry: NetEntry) -> str:
     return entry.auto_stop if entry.auto_stop is not None else problem.auto_stop
 
 
-def resolve(problem: Problem, s: dict[str, Any]) -> Resolved:
-    """Resolve the merged settings ``s`` (see :func:`~deepprior.restore.problem.merged`) for ``problem``."""
+def resolve(problem: Problem, s: FitSettings) -> Resolved:
+    """Resolve the fit's settings ``s`` (parsed: :func:`~deepprior.restore.settings.parse_settings`) for
+    ``problem``.
+    """
     from ..device import resolve_device, resolve_precision, set_threads
 
-    seed = check_seed(s["seed"])
-    check_stop_name(s["stop"])  # an unknown rule fails before any work
-    torch_device = resolve_device(s["device"])
-    preset_name = s["preset"] if s["preset"] is not None else ("fast" if torch_device.type == "cpu" else "paper")
+    seed = check_seed(s.seed)
+    check_stop_name(s.stop)  # an unknown rule fails before any work
+    torch_device = resolve_device(s.device)
+    preset_name = s.preset if s.preset is not None else ("fast" if torch_device.type == "cpu" else "paper")
     chosen = resolve_preset(preset_name, problem.info, problem.presets)
-    net_name = s["net"] if s["net"] is not None else chosen.net
+    net_name = s.net if s.net is not None else chosen.net
     entry = get_entry(net_name)
     net_config = chosen.net_config if net_name == chosen.net else entry.config
-    precision = resolve_precision(s["precision"], chosen.precision, torch_device)
-    threads = set_threads(s["threads"])
-    fit = chosen.fit.updated(num_iter=s["num_iter"], lr=s["lr"], precision=precision, time_limit=s["time_limit"])
+    precision = resolve_precision(s.precision, chosen.precision, torch_device)
+    threads = set_threads(s.threads)
+    fit = chosen.fit.updated(num_iter=s.num_iter, lr=s.lr, precision=precision, time_limit=s.time_limit)
     net_input = problem.net_input
     if net_name != chosen.net:  # another network than the preset's: its registry entry's own settings
         net_config = dataclasses.replace(net_config, **entry.task_config.get(problem.task, {}))  # type: ignore[type-var]
@@ -95,9 +97,9 @@ def resolve(problem: Problem, s: dict[str, Any]) -> Resolved:
         fit = fit.updated(input_depth=int(net_input.shape[1]), input_type="noise")
     if torch_device.type != "cpu" and fit.channels_last and precision == "fp32":
         fit = fit.updated(channels_last=False)
-    stop = auto_stop(s["stop"], problem, entry)
+    stop = auto_stop(s.stop, problem, entry)
     return Resolved(preset_name, net_name, entry, net_config, fit, precision, torch_device, threads, stop,
-                    s["stop"], seed, net_input)
+                    s.stop, seed, net_input)
 
 
 def scales_for(side: int, wanted: int) -> int:

@@ -29,11 +29,12 @@ from ..metrics import ssim as ssim_metric
 from ..nets.common import NetConfig
 from ..physics.base import ForwardOperator
 from .callbacks import FrameRecorder, ProgressBar, Snapshots, default_frames, snapshot_list
-from .checks import check_outputs, check_settings
+from .checks import check_outputs, parse_settings
 from .plan import Plan, make_plan
-from .problem import DEFAULTS, TILING_KEYS, Problem, Settings, merged
+from .problem import Problem, Settings
 from .report import Restoration
 from .resolve import Resolved, resolve, scales_for
+from .settings import DEFAULTS, OutputSettings, RunSettings
 
 
 @dataclass
@@ -107,7 +108,7 @@ def build_fitter(
     return fitter, prep, rule
 
 
-def _load_reference(reference: Any, shape: tuple[int, int], channels: int) -> np.ndarray | None:
+def load_reference(reference: Any, shape: tuple[int, int], channels: int) -> np.ndarray | None:
     if reference is None:
         return None
     ref = io.load_matching(reference, height=shape[0], width=shape[1], what="reference")
@@ -131,24 +132,25 @@ class TilingPlan:
     why: str
 
 
-def tiling_plan(problem: Problem, rs: Resolved, s: dict[str, Any]) -> TilingPlan:
-    """The tiling of ``problem`` under the merged settings ``s``: asked for, the task's rule, or memory."""
+def tiling_plan(problem: Problem, rs: Resolved, s: RunSettings) -> TilingPlan:
+    """The tiling of ``problem`` under the settings ``s``: asked for, the task's rule, or memory."""
     from .tiled import auto_tile
 
-    if s["tile"]:
-        return TilingPlan(int(s["tile"]), s["overlap"], "asked", "asked for (--tile)")
+    t = s.tiling
+    if t.tile:
+        return TilingPlan(int(t.tile), t.overlap, "asked", "asked for (--tile)")
     h, w = problem.output_shape
     rule = problem.tiling
-    by_rule = (s["tile"] is None and rule is not None and problem.tileable and rs.net_input is None
-               and rs.device.type == "cpu" and s["preset"] in (None, "fast") and rule.applies(h, w))
+    by_rule = (t.tile is None and rule is not None and problem.tileable and rs.net_input is None
+               and rs.device.type == "cpu" and s.fit.preset in (None, "fast") and rule.applies(h, w))
     if by_rule and rule is not None:
-        overlap = s["overlap"] if s["overlap"] != DEFAULTS["overlap"] else rule.overlap
+        overlap = t.overlap if t.overlap != DEFAULTS["overlap"] else rule.overlap
         return TilingPlan(rule.tile, overlap, "rule", f"{problem.task} with the fast preset on the CPU tiles "
                           f"images of {rule.min_pixels} pixels and more (--tile 0: untiled)")
-    tile = auto_tile(h, w, rs.net_config, s["max_memory"])
+    tile = auto_tile(h, w, rs.net_config, t.max_memory)
     if tile is None:
-        return TilingPlan(None, s["overlap"], "whole", "the image is restored whole")
-    return TilingPlan(tile, s["overlap"], "memory", "the whole image would not fit --max-memory")
+        return TilingPlan(None, t.overlap, "whole", "the image is restored whole")
+    return TilingPlan(tile, t.overlap, "memory", "the whole image would not fit --max-memory")
 
 
 def _workers(rs: Resolved, tile: int, overlap: int, max_memory: str | int | None) -> int:
@@ -163,53 +165,54 @@ def _workers(rs: Resolved, tile: int, overlap: int, max_memory: str | int | None
     return max(1, min(rs.threads, budget // estimate_memory(side, side, rs.net_config)))
 
 
-def _settle(problem: Problem, s: dict[str, Any]) -> tuple[Resolved, TilingPlan, int]:
+def _settle(problem: Problem, s: RunSettings) -> tuple[Resolved, TilingPlan, int]:
     """Resolve the settings for ``problem``, decide the tiling (and the rate its rule sets) and how many tiles
     run side by side; every refusal here comes before any fit.
     """
     if not problem.tileable:
-        given = [k for k in TILING_KEYS if s[k] != DEFAULTS.get(k)]
+        given = s.tiling.changed()
         if given:
             raise ConfigError(f"--{given[0].replace('_', '-')} is not available for {problem.task}")
-    rs = resolve(problem, s)
+    rs = resolve(problem, s.fit)
     plan = tiling_plan(problem, rs, s)
-    if plan.reason == "rule" and problem.tiling is not None and problem.tiling.lr is not None and s["lr"] is None:
+    if plan.reason == "rule" and problem.tiling is not None and problem.tiling.lr is not None and s.fit.lr is None:
         rs = dataclasses.replace(rs, fit=rs.fit.updated(lr=problem.tiling.lr))
     if plan.tile is not None and (rs.net_input is not None or not problem.tileable):
         raise ConfigError(f"{problem.task} cannot be tiled (its network input is a whole image); "
                           "give a smaller image or a larger --max-memory")
-    workers = 1 if plan.tile is None or s["tile_map"] else _workers(rs, plan.tile, plan.overlap, s["max_memory"])
+    workers = (1 if plan.tile is None or s.runtime.tile_map
+               else _workers(rs, plan.tile, plan.overlap, s.tiling.max_memory))
     return rs, plan, workers
 
 
-def plan_restoration(problem: Problem, settings: Settings | None = None, **options: Any) -> Plan:
+def plan_restoration(problem: Problem, settings: Settings | RunSettings | None = None, **options: Any) -> Plan:
     """What :func:`restore` would do with these settings and about how long it would take here, without
     fitting (the command line's ``--dry-run``); every setting is checked as :func:`restore` checks it.
     """
-    s = merged(settings, options)
-    check_settings(s)
+    s = parse_settings(settings, options)
     rs, plan, workers = _settle(problem, s)
     check_outputs(s, problem, num_iter=rs.fit.num_iter, tiled=plan.tile is not None)
     return make_plan(problem, rs, tile=plan.tile, overlap=plan.overlap, workers=workers, build=build_fitter)
 
 
-def restore(problem: Problem, settings: Settings | None = None, **options: Any) -> Restoration:
-    """Restore ``problem`` with the shared settings (a :class:`Settings` and/or its keys as keywords).
+def restore(problem: Problem, settings: Settings | RunSettings | None = None, **options: Any) -> Restoration:
+    """Restore ``problem`` with the shared settings (a :class:`Settings`, settings parsed already, and/or
+    the keys as keywords).
 
     Every setting is checked before the fit starts (:mod:`deepprior.restore.checks`), the output's format
     against the image when ``output`` is given. Tiling happens when ``tile`` is given or the image would not
     fit ``max_memory``; tile ``i`` is fitted with seed ``seed + i``.
     """
-    s = merged(settings, options)
-    check_settings(s)
+    s = parse_settings(settings, options)
+    outs, run = s.outputs, s.runtime
     rs, plan, workers = _settle(problem, s)
     tile, overlap = plan.tile, plan.overlap
-    ref_px = _load_reference(s["reference"], problem.output_shape, problem.image.channels)
+    ref_px = load_reference(outs.reference, problem.output_shape, problem.image.channels)
     ref_tensor = None if ref_px is None else io.to_tensor(ref_px)
-    snap_iters = snapshot_list(s["snapshots"])
+    snap_iters = snapshot_list(outs.snapshots)
     check_outputs(s, problem, num_iter=rs.fit.num_iter, tiled=tile is not None)
     estimate = None
-    if not s["quiet"]:
+    if not run.quiet:
         estimate = make_plan(problem, rs, tile=tile, overlap=overlap, workers=workers, build=build_fitter)
         print(estimate.line(), file=sys.stderr, flush=True)
 
@@ -220,40 +223,40 @@ def restore(problem: Problem, settings: Settings | None = None, **options: Any) 
     recorder = None
     tiles_report: dict[str, Any] = {}
     if tile is None:
-        cbs: list[Callback] = list(s["callbacks"])
-        if not s["quiet"]:
+        cbs: list[Callback] = list(run.callbacks)
+        if not run.quiet:
             cbs.insert(0, ProgressBar(rs.fit.num_iter, description=problem.task))
-        if s["animation"] is not None:
+        if outs.animation is not None:
             recorder = FrameRecorder(snap_iters or default_frames(rs.fit.num_iter))
             cbs.append(recorder)
         if snap_iters:
-            folder = Path(s["snapshot_dir"]) if s["snapshot_dir"] is not None else Path(f"{problem.stem}_snapshots")
+            folder = Path(outs.snapshot_dir) if outs.snapshot_dir is not None else Path(f"{problem.stem}_snapshots")
             cbs.append(Snapshots(snap_iters, folder, problem.stem, finish))
         result, prep, _ = fit_problem(problem, rs, seed=rs.seed, callbacks=cbs, reference=ref_tensor,
-                                      cancel=s["cancel"])
+                                      cancel=run.cancel)
         net_config: NetConfig = prep.net_config
         padding = {"bottom": prep.pad[0], "right": prep.pad[1]}
     else:
         from .tiled import run_tiled
 
-        if s["animation"] is not None or snap_iters:
+        if outs.animation is not None or snap_iters:
             raise ConfigError("--animation and --snapshots are not available with tiling")
-        result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=overlap, work_dir=s["work_dir"],
-                                         resume=s["resume"], quiet=s["quiet"], fit=fit_problem, cancel=s["cancel"],
-                                         tile_map=s["tile_map"], workers=workers)
+        result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=overlap, work_dir=s.tiling.work_dir,
+                                         resume=s.tiling.resume, quiet=run.quiet, fit=fit_problem, cancel=run.cancel,
+                                         tile_map=run.tile_map, workers=workers)
         tiles_report = {"overlap": overlap, "why": plan.why, "workers": workers,
                         **tiles_report}
         net_config, padding = rs.net_config, {"bottom": 0, "right": 0}
     restored = finish(result.image)
-    out = _finish(problem, rs, s, result, restored, ref_px, recorder, net_config, padding, tile, tiles_report)
+    out = assemble(problem, rs, s, result, restored, ref_px, recorder, net_config, padding, tile, tiles_report)
     if estimate is not None:  # what was said before the fit, to set against ``fit.seconds``
         out.config["estimate"] = {"low_s": estimate.low, "high_s": estimate.high, "probe": estimate.probe,
                                   "seconds_per_iteration": estimate.seconds_per_iteration}
     return out
 
 
-def _finish(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult, restored: ImageData,
-            ref_px: np.ndarray | None, recorder: FrameRecorder | None, net_config: NetConfig,
+def assemble(problem: Problem, rs: Resolved, s: RunSettings, result: FitResult, restored: ImageData,
+             ref_px: np.ndarray | None, recorder: FrameRecorder | None, net_config: NetConfig,
             padding: dict[str, int], tile: int | None, tiles_report: dict[str, Any]) -> Restoration:
     """Score, draw the figures asked for, and assemble the report."""
     out_h, out_w = problem.output_shape
@@ -263,7 +266,7 @@ def _finish(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult
         ssim_value = ssim_metric(restored.pixels, ref_px) if min(out_h, out_w) >= SSIM_MIN_SIDE else None
         if problem.input_for_score is not None:
             input_psnr = psnr_metric(problem.input_for_score, ref_px)
-    _figures(problem, rs, s, result, restored, ref_px, recorder)
+    _figures(problem, rs, s.outputs, result, restored, ref_px, recorder)
     config = {
         "task": problem.task,
         "preset": rs.preset,
@@ -291,25 +294,25 @@ def _finish(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult
     return Restoration(
         image=restored, fit=result, task=problem.task, preset=rs.preset, net=rs.net, device=str(rs.device),
         precision=rs.precision, threads=rs.threads, seed=rs.seed, psnr=psnr_value, ssim=ssim_value,
-        input_psnr=input_psnr, config=config, output=None if s["output"] is None else Path(s["output"]),
+        input_psnr=input_psnr, config=config, output=None if s.outputs.output is None else Path(s.outputs.output),
     )
 
 
-def _figures(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResult, restored: ImageData,
+def _figures(problem: Problem, rs: Resolved, outs: OutputSettings, result: FitResult, restored: ImageData,
              ref_px: np.ndarray | None, recorder: FrameRecorder | None) -> None:
-    if s["curves"] is not None:
+    if outs.curves is not None:
         from ..viz import plot_curves
 
-        plot_curves(result.history, s["curves"], title=f"{problem.task} ({rs.preset}, {rs.net})",
+        plot_curves(result.history, outs.curves, title=f"{problem.task} ({rs.preset}, {rs.net})",
                     stopped_at=result.stopped_at, stop_reason=result.stop_reason)
-    if recorder is not None and s["animation"] is not None:
+    if recorder is not None and outs.animation is not None:
         from ..viz import write_animation
 
         frames = recorder.frames
         if result.stopped_at and (not frames or frames[-1][0] != result.stopped_at):
             frames = [*frames, (result.stopped_at, restored.pixels)]
-        write_animation(frames, s["animation"])
-    if s["compare"] is not None:
+        write_animation(frames, outs.animation)
+    if outs.compare is not None:
         from ..viz import plot_compare
 
         shown = problem.input_for_score
@@ -319,7 +322,7 @@ def _figures(problem: Problem, rs: Resolved, s: dict[str, Any], result: FitResul
         panels = [("corrupted input", shown), ("restored", restored.pixels)]
         if ref_px is not None:
             panels.append(("reference", ref_px))
-        plot_compare(panels, s["compare"], reference=ref_px, restored=restored.pixels)
+        plot_compare(panels, outs.compare, reference=ref_px, restored=restored.pixels)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -332,5 +335,5 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["Prepared", "TilingPlan", "build_fitter", "fit_problem", "plan_restoration", "prepare", "restore",
-           "tiling_plan"]
+__all__ = ["Prepared", "TilingPlan", "assemble", "build_fitter", "fit_problem", "load_reference", "plan_restoration",
+           "prepare", "restore", "tiling_plan"]

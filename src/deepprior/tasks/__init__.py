@@ -16,10 +16,9 @@ from ..fit.seeding import generator_seed
 from ..io import ImageData, ImageSource
 from ..presets import PRESET_HEAD, PRESET_NAMES, Preset, TaskInfo, preset_line
 from ..presets import resolve_preset as _resolve_row
-from ..restore import Problem, Restoration, Settings, restore
-from ..restore.checks import check_seed, check_settings
+from ..restore import Problem, Restoration, RunSettings, Settings, parse_settings, restore
+from ..restore.checks import check_seed
 from ..restore.many import BATCH_SIZE, restore_many
-from ..restore.problem import merged
 from . import deblur, denoise, flash, inpaint, jpeg, superres
 from .base import Option, Registry, Stage, Table, Task, option_values, stem_of
 
@@ -35,17 +34,18 @@ def check_size(img: ImageData, what: str = "image", min_side: int = 8) -> None:
 
 
 def build_problem(name: str, images: Sequence[ImageSource], options: Mapping[str, Any],
-                  settings: Settings | None = None, **common: Any) -> Problem:
+                  settings: Settings | RunSettings | None = None, **common: Any) -> Problem:
     """Read the images and build the task's problem, before any fit (the first half of :func:`run_task`).
 
     The settings are checked first, then each image's header (``max_pixels``, one frame), then the rest:
     every bad input (an unreadable file, a mask of another size) is refused here, in one line.
     """
-    task = TASKS.get_task(name)
-    values = option_values(task.options, options)
-    s = merged(settings, common)
-    check_settings(s)
-    loaded = [io.load_image(source, max_pixels=s["max_pixels"]) for source in images]
+    s = parse_settings(settings, common)
+    return _problem(TASKS.get_task(name), option_values(TASKS.get_task(name).options, options), images, s)
+
+
+def _problem(task: Task, values: Mapping[str, Any], images: Sequence[ImageSource], s: RunSettings) -> Problem:
+    loaded = [io.load_image(source, max_pixels=s.runtime.max_pixels) for source in images]
     check_size(loaded[-1], task.target, task.min_side)
     problem = task.build(*loaded, **values)
     problem.stem = stem_of(images[-1])
@@ -53,14 +53,16 @@ def build_problem(name: str, images: Sequence[ImageSource], options: Mapping[str
 
 
 def run_task(name: str, images: Sequence[ImageSource], options: Mapping[str, Any],
-             settings: Settings | None = None, **common: Any) -> Restoration:
-    """Read the images, build the task's problem and restore it (what every API function does)."""
-    problem = build_problem(name, images, options, settings, **common)
-    return restore(problem, settings, **common)
+             settings: Settings | RunSettings | None = None, **common: Any) -> Restoration:
+    """Read the images, build the task's problem and restore it (what every API function does); the
+    settings are parsed and checked once, before any image is read.
+    """
+    s = parse_settings(settings, common)
+    return restore(build_problem(name, images, options, s), s)
 
 
 def run_task_many(name: str, inputs: Sequence[Sequence[ImageSource]], options: Mapping[str, Any],
-                  settings: Settings | None = None, *, seeds: Sequence[int] | None = None,
+                  settings: Settings | RunSettings | None = None, *, seeds: Sequence[int] | None = None,
                   references: Sequence[ImageSource | None] | None = None, batch_size: int | None = BATCH_SIZE,
                   **common: Any) -> list[Restoration]:
     """:func:`run_task` for many inputs (each a tuple of the task's images) with the same task options: the
@@ -68,16 +70,9 @@ def run_task_many(name: str, inputs: Sequence[Sequence[ImageSource]], options: M
     """
     task = TASKS.get_task(name)
     values = option_values(task.options, options)
-    s = merged(settings, common)
-    check_settings(s)
-    problems = []
-    for images in inputs:
-        loaded = [io.load_image(source, max_pixels=s["max_pixels"]) for source in images]
-        check_size(loaded[-1], task.target, task.min_side)
-        problem = task.build(*loaded, **values)
-        problem.stem = stem_of(images[-1])
-        problems.append(problem)
-    return restore_many(problems, settings, seeds=seeds, references=references, batch_size=batch_size, **common)
+    s = parse_settings(settings, common)
+    problems = [_problem(task, values, images, s) for images in inputs]
+    return restore_many(problems, s, seeds=seeds, references=references, batch_size=batch_size)
 
 
 def resolve_preset(name: str, info: TaskInfo) -> Preset:

@@ -144,6 +144,15 @@ class Registry(dict[str, Task]):
             OWNERS.setdefault(name, []).append(task.name)
         return task
 
+    def unregister(self, name: str) -> Task:
+        """Remove a task (a plugin unloaded, a test's toy task); its presets stop naming it."""
+        task = self.pop(name)
+        for preset in task.presets:
+            owners = OWNERS.get(preset, [])
+            if name in owners:
+                owners.remove(name)
+        return task
+
     def get_task(self, name: str) -> Task:
         if name not in self:
             raise ConfigError(f"unknown task {name!r}; expected one of {', '.join(self)}")
