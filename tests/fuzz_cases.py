@@ -6,7 +6,7 @@ make of it (:class:`Expected`), worked out from the file as Pillow (or, for 16-b
 the array written) sees it, by the rule of :data:`MODE_RULE`.
 
 The README's "Images" section states the rule for modes other than grey, grey + alpha, RGB and RGBA;
-:data:`MODE_RULE` is that rule, as ``deepprior.io._from_pil`` and ``_from_array`` apply it.
+:data:`MODE_RULE` is that rule, as ``deepprior.io.read._from_pil`` and ``from_array`` apply it.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def expected_from_pil(img: Image.Image) -> Expected | None:
 
 
 def expected_from_array(a: np.ndarray) -> Expected | None:
-    """The rule for an array (the API's input, tifffile's pages): ``deepprior.io._from_array``'s."""
+    """The rule for an array (the API's input, tifffile's pages): ``deepprior.io.read.from_array``'s."""
     if a.ndim == 2:
         a = a[:, :, None]
     if a.ndim != 3 or a.shape[2] not in (1, 2, 3, 4) or 0 in a.shape:

@@ -102,7 +102,7 @@ def test_save_is_atomic_and_checks_folder(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(io, "_write_file", fail)
+    monkeypatch.setattr(io.write, "_write_file", fail)  # the encoder, inside the atomic write
     with pytest.raises(RuntimeError):
         io.save_image(target, np.zeros((4, 4), np.uint8))
     assert target.read_bytes() == before  # the old file is intact
@@ -133,7 +133,7 @@ def test_saved_files_get_ordinary_permissions(tmp_path):
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
 def test_tiff_round_trip_is_one_page_with_its_alpha(tmp_path, channels):
     # grey + alpha was once written as a stack of one-row pages (read back as a 95-frame file)
-    from deepprior.formats import read_header
+    from deepprior.io.formats import read_header
 
     a = np.random.default_rng(channels).integers(0, 65536, (19, 7, channels), dtype=np.uint16)
     target = tmp_path / "x.tif"

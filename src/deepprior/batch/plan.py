@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..formats import WRITABLE_SUFFIXES
+from ..io.formats import WRITABLE_SUFFIXES
 
 #: The suffixes a folder is searched for (other files in it are left alone): the formats deepprior knows.
 IMAGE_SUFFIXES = frozenset(WRITABLE_SUFFIXES)

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..device import check_threads
 from ..errors import ConfigError, InputError
-from ..formats import check_pixels, check_writable
+from ..io.formats import check_pixels, check_writable
 from ..tiling import parse_memory
 from .callbacks import snapshot_list
 from .problem import Problem

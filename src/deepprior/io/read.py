@@ -1,34 +1,19 @@
-"""Reading and writing images and masks.
-
-Images travel through deepprior as float32 arrays ``H x W x C`` in [0, 1] with C = 1 (grey) or 3 (RGB);
-an alpha channel, when the file has one, is kept apart and written back unchanged. 8- and 16-bit PNG
-(16-bit in, 16-bit out), JPEG, TIFF, BMP and WebP are read; the EXIF orientation is applied.
-Before any pixel is decoded the header is read: an image over the pixel-count limit (``max_pixels``,
-100 megapixels by default) or with several frames (animated GIF, PNG or WebP, multi-page TIFF) is refused.
-Outputs are written atomically: to a temporary file in the target folder, then renamed over the target;
-:func:`check_writable` says before a fit whether the output's format can hold the image.
-"""
+"""Reading images and masks: the header first (size, frames), then the pixels, as :class:`ImageData`."""
 
 from __future__ import annotations
 
-import io as _bytesio
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 from .formats import (
     DEFAULT_MAX_PIXELS,
-    TIFF_SUFFIXES,
-    WRITABLE_SUFFIXES,
-    Header,
     check_frames,
     check_pixels,
-    check_writable,
     decoding_unbounded,
     is_tiff,
     png_header,
@@ -36,11 +21,9 @@ from .formats import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    import torch
     from PIL import Image as PILImage
 
 ImageSource = Union[str, os.PathLike, "PILImage.Image", np.ndarray, "ImageData"]
-
 
 
 @dataclass
@@ -86,7 +69,7 @@ def _describe(source: object) -> str:
     return str(source) if isinstance(source, (str, os.PathLike)) else type(source).__name__
 
 
-def _from_array(array: np.ndarray, *, path: Path | None = None) -> ImageData:
+def from_array(array: np.ndarray, *, path: Path | None = None) -> ImageData:
     """Interpret an integer or float array (H x W, H x W x {1, 2, 3, 4}) as an image."""
     a = np.asarray(array)
     if a.ndim == 2:
@@ -173,7 +156,7 @@ def _from_pil(img: PILImage.Image, *, path: Path | None = None) -> ImageData:
         arr = np.array(img, dtype=np.uint8)
     else:
         raise InputError(f"image mode {mode!r} is not supported{f' ({path})' if path else ''}")
-    return _from_array(arr, path=path)
+    return from_array(arr, path=path)
 
 
 def _read_png16(path: Path) -> ImageData:
@@ -182,7 +165,7 @@ def _read_png16(path: Path) -> ImageData:
     width, height, rows, info = png.Reader(filename=str(path)).asDirect()
     planes = int(info["planes"])
     data = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(height, width, planes)
-    return _from_array(data, path=path)
+    return from_array(data, path=path)
 
 
 def _read_tiff(path: Path) -> ImageData:
@@ -199,7 +182,7 @@ def _read_tiff(path: Path) -> ImageData:
         arr = np.asarray(page.asarray())
     if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] not in (1, 2, 3, 4):
         arr = np.moveaxis(arr, 0, -1)  # planar storage
-    return _from_array(arr, path=path)
+    return from_array(arr, path=path)
 
 
 def load_image(source: ImageSource, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ImageData:
@@ -235,7 +218,7 @@ def load_image(source: ImageSource, *, max_pixels: int | None = DEFAULT_MAX_PIXE
     if isinstance(source, np.ndarray):
         if source.ndim >= 2:
             check_pixels(source.shape[1], source.shape[0], max_pixels, f"image array {source.shape}")
-        return _from_array(source)
+        return from_array(source)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.exists():
@@ -321,122 +304,4 @@ def load_mask(source: str | os.PathLike | np.ndarray, *, height: int, width: int
     return np.ascontiguousarray(known)
 
 
-def quantize(pixels: np.ndarray, bit_depth: int) -> np.ndarray:
-    """Round [0, 1] values to the levels of an 8- or 16-bit file, as saving and reloading would."""
-    top = 255.0 if bit_depth == 8 else 65535.0
-    return (np.round(np.clip(pixels, 0.0, 1.0) * top) / top).astype(np.float32)
-
-
-def _to_integer(values: np.ndarray, bit_depth: int) -> np.ndarray:
-    top, dtype = (255.0, np.uint8) if bit_depth == 8 else (65535.0, np.uint16)
-    return np.round(np.clip(values, 0.0, 1.0) * top).astype(dtype)
-
-
-def _stack(image: ImageData) -> np.ndarray:
-    px = image.pixels
-    if image.alpha is not None:
-        px = np.concatenate([px, image.alpha[:, :, None]], axis=2)
-    return px
-
-
-def _write_file(fh: Any, image: ImageData, suffix: str) -> None:
-    data = _to_integer(_stack(image), image.bit_depth)
-    planes = data.shape[2]
-    if suffix in TIFF_SUFFIXES:
-        import tifffile
-
-        # the colour space and the alpha stated, so that grey + alpha is one page of two samples, not a stack
-        photometric = "rgb" if planes >= 3 else "minisblack"
-        tifffile.imwrite(fh, data if planes > 1 else data[:, :, 0], photometric=photometric,
-                         planarconfig="contig", extrasamples=["unassalpha"] if planes in (2, 4) else None)
-        return
-    if image.bit_depth == 16:
-        import png
-
-        writer = png.Writer(
-            width=data.shape[1], height=data.shape[0], bitdepth=16,
-            greyscale=planes in (1, 2), alpha=planes in (2, 4),
-        )
-        writer.write(fh, data.reshape(data.shape[0], -1))
-        return
-    from PIL import Image
-
-    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[planes]
-    pil = Image.fromarray(data if planes > 1 else data[:, :, 0], mode=mode)
-    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".webp": "WEBP"}[suffix]
-    # JPEG at quality 95; WebP lossless, so that a restored image is not degraded again on saving
-    options: dict[str, dict[str, Any]] = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}
-    kwargs = options.get(fmt, {})
-    pil.save(fh, format=fmt, **kwargs)
-
-
-def save_image(path: str | os.PathLike, image: ImageData | np.ndarray) -> Path:
-    """Write an image atomically (temporary file in the same folder, then a rename).
-
-    Args:
-        path: target file; its suffix picks the format (.png, .jpg, .tif, .bmp, .webp).
-        image: the image; its ``bit_depth`` (8 or 16) is the depth written.
-
-    Returns:
-        The path written.
-
-    Raises:
-        InputError: the folder does not exist, or the format cannot hold the image (see
-            :func:`check_writable`).
-
-    """
-    data = image if isinstance(image, ImageData) else _from_array(np.asarray(image))
-    target = check_writable(path, bit_depth=data.bit_depth, alpha=data.alpha is not None, channels=data.channels)
-    buffer = _bytesio.BytesIO()
-    _write_file(buffer, data, target.suffix.lower())
-    return write_bytes_atomic(target, buffer.getvalue())
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write a text file atomically (used for reports)."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def _file_mode(target: Path) -> int:
-    """The mode a plain ``open()`` would give: the existing file's, else 0o666 less the umask."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write bytes atomically: a temporary file in the target folder, then a rename."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"output folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def to_tensor(pixels: np.ndarray) -> torch.Tensor:
-    """``H x W x C`` array to a ``1 x C x H x W`` float32 tensor."""
-    import torch
-
-    return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None].float()
-
-
-def from_tensor(tensor: torch.Tensor) -> np.ndarray:
-    """``1 x C x H x W`` tensor to an ``H x W x C`` float32 array."""
-    return tensor.detach().float().cpu()[0].permute(1, 2, 0).contiguous().numpy()
-
-
-__all__ = ["DEFAULT_MAX_PIXELS", "WRITABLE_SUFFIXES", "Header", "ImageData", "ImageSource", "check_pixels",
-           "check_writable", "from_tensor", "load_image", "load_mask", "load_matching", "quantize", "read_header",
-           "save_image", "to_tensor", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["FLOAT_TOLERATED", "ImageData", "ImageSource", "from_array", "load_image", "load_mask", "load_matching"]

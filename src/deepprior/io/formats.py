@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TIFF_SUFFIXES = {".tif", ".tiff"}
