@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..errors import ConfigError
 from ..io import ImageData
 from ..presets import OWNERS, PresetRow
@@ -113,6 +115,7 @@ class Task:
         target: how errors name that image.
         stages: its corruptions for ``deepprior degrade``.
         tables: its benchmark tables.
+        example: a small input it restores (:class:`Example`), for the contract tests and to try.
         api_name: the API function's name (default: ``name`` with underscores).
 
     """
@@ -127,10 +130,50 @@ class Task:
     target: str = "image"
     stages: tuple[Stage, ...] = ()
     tables: tuple[Table, ...] = ()
+    example: Callable[[], Example] | None = None
 
     @property
     def api_name(self) -> str:
         return self.name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small input a task restores: in the contract tests over every task, and as something to try.
+
+    Attributes:
+        images: the task's images, in the order of ``Task.inputs`` (float arrays in [0, 1], ``H x W x C``).
+        options: its own options for them (a mask as an array, a scale, a blur kernel).
+        clean: the image the corrupted input was made from, to score against.
+
+    """
+
+    images: tuple[np.ndarray, ...]
+    options: Mapping[str, Any]
+    clean: np.ndarray
+
+
+def synthetic_scene(height: int = 48, width: int = 40, seed: int = 0) -> np.ndarray:
+    """A smooth colour scene with edges (a gradient, a disc and a bar), seeded: an example's clean image.
+
+    Example:
+        >>> synthetic_scene(8, 6).shape
+        (8, 6, 3)
+
+    """
+    yy, xx = np.mgrid[0:height, 0:width] / max(height, width)
+    rng = np.random.default_rng(seed)
+    cy, cx = rng.uniform(0.3, 0.7, 2)
+    disc = ((yy - cy) ** 2 + (xx - cx) ** 2 < 0.06).astype(float)
+    bar = ((xx > 0.15) & (xx < 0.25)).astype(float)
+    img = np.stack([0.2 + 0.5 * xx + 0.3 * disc, 0.3 + 0.4 * yy + 0.2 * bar, 0.6 - 0.3 * xx + 0.2 * disc], axis=2)
+    return np.clip(img, 0, 1).astype(np.float32)
+
+
+def gaussian_noise(clean: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
+    """``clean`` with Gaussian noise of ``sigma`` (0-255 scale) added and clipped, seeded."""
+    rng = np.random.default_rng(seed)
+    return np.clip(clean + rng.normal(0, sigma / 255, clean.shape), 0, 1).astype(np.float32)
 
 
 class Registry(dict[str, Task]):

@@ -31,7 +31,7 @@ from ..physics import Blur, parse_blur
 from ..physics.noise import check_level
 from ..presets import FAST_NET, Preset, TaskInfo, paper_preset
 from ..restore.problem import Problem
-from .base import Option, Stage, Table, Task
+from .base import Example, Option, Stage, Table, Task, gaussian_noise, synthetic_scene
 from .denoise import DENOISE_IMAGES, FAST_SUMMARY
 
 #: Iterations of both presets. On the 96x96 F16 crop of the table (`fast`, lr 0.01, no input perturbation)
@@ -125,10 +125,18 @@ def _baselines(case: Case) -> dict[str, Any]:
             "richardson-lucy": lambda: richardson_lucy(case.corrupted, psf)}
 
 
+def example() -> Example:
+    """A synthetic scene blurred by a Gaussian of sigma 1 (the operator the fit assumes), noise sigma 2."""
+    clean = synthetic_scene()
+    blurred = io.from_tensor(Blur.from_spec(parse_blur("gaussian:1")).A(io.to_tensor(clean)).clamp(0, 1))
+    return Example((gaussian_noise(blurred, 2),), {"kernel": "gaussian:1", "sigma": 2}, clean)
+
+
 TASK = Task(
     name="deblur", summary="Remove a known blur (and noise) from INPUT.", inputs=("image",), options=OPTIONS,
     build=build, presets=PRESETS, stages=(Stage(10, STAGE_OPTIONS, add_blur),),
     tables=(Table("deblur", "Deblurring: the paper's 9 colour images, Gaussian blur 1.6, noise sigma 2, with "
                   "Wiener (oracle balance) and Richardson-Lucy beside.", deblur_cases, _baselines,
                   lambda case: dict(case.options)),),
+    example=example,
 )

@@ -33,7 +33,7 @@ from ..physics.noise import check_level
 from ..presets import Preset, TaskInfo, paper_preset
 from ..restore.problem import Problem
 from ..tiling import TileRule
-from .base import Option, Stage, Table, Task
+from .base import Example, Option, Stage, Table, Task, gaussian_noise, synthetic_scene
 
 NOISES = ("gaussian", "poisson", "salt-pepper", "speckle", "unknown")
 
@@ -307,6 +307,12 @@ def _options(case: Case) -> dict[str, Any]:
     return dict(case.options) if case.options or case.sigma is None else {"sigma": case.sigma}
 
 
+def example() -> Example:
+    """A synthetic scene with Gaussian noise of sigma 25."""
+    clean = synthetic_scene()
+    return Example((gaussian_noise(clean, 25),), {"sigma": 25}, clean)
+
+
 TASK = Task(
     name="denoise", summary="Remove noise from INPUT (files or folders).", inputs=("image",), options=OPTIONS,
     build=build, presets=PRESETS,
@@ -317,4 +323,5 @@ TASK = Task(
                           choices=("25", "50")),)),
             Table("folder", "Any folder of clean images, corrupted by deepprior's own noise models (fixed seed).",
                   folder_cases, _baselines, _options, FOLDER_FLAGS)),
+    example=example,
 )

@@ -23,7 +23,7 @@ from ..io import ImageData
 from ..physics import Identity
 from ..presets import FAST_NET, Preset, TaskInfo, paper_preset
 from ..restore.problem import Problem
-from .base import Task
+from .base import Example, Task, gaussian_noise, synthetic_scene
 from .denoise import FAST_SUMMARY
 
 
@@ -56,6 +56,13 @@ def build(flash: ImageData, noflash: ImageData) -> Problem:
                    net_input=io.to_tensor(flash.pixels), tileable=False)
 
 
+def example() -> Example:
+    """A synthetic scene: the flash image sharp and bright, the no-flash one dim and noisy."""
+    clean = synthetic_scene()
+    return Example((clean, gaussian_noise(0.4 * clean, 10)), {}, clean)
+
+
 TASK = Task(name="flash-no-flash",
             summary="Combine a FLASH image (detail) with a NOFLASH image (lighting) of the same scene.",
-            inputs=("flash", "noflash"), options=(), build=build, presets=PRESETS, target="the no-flash image")
+            inputs=("flash", "noflash"), options=(), build=build, presets=PRESETS, target="the no-flash image",
+            example=example)

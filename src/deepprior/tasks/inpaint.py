@@ -24,7 +24,7 @@ from ..nets import SkipConfig
 from ..physics import Mask, random_mask
 from ..presets import FAST_NET, Preset, TaskInfo, paper_preset
 from ..restore.problem import Problem
-from .base import Option, Stage, Table, Task
+from .base import Example, Option, Stage, Table, Task, synthetic_scene
 from .denoise import FAST_SUMMARY
 
 
@@ -157,10 +157,18 @@ def _baselines(case: Case) -> dict[str, Any]:
     return {} if known is None else {"biharmonic": lambda: biharmonic(case.corrupted, known)}
 
 
+def example() -> Example:
+    """A synthetic scene with half of its pixels missing (a seeded random mask; white = known)."""
+    clean = synthetic_scene()
+    mask = np.random.default_rng(0).random(clean.shape[:2]) < 0.5
+    return Example((clean * mask[..., None],), {"mask": mask.astype(np.float32)}, clean)
+
+
 TASK = Task(
     name="inpaint", summary="Fill the missing pixels of INPUT (inpainting and pixel restoration).",
     inputs=("image",), options=OPTIONS, build=build, presets=PRESETS,
     stages=(Stage(40, STAGE_OPTIONS, drop_pixels),),
     tables=(Table("pixels", "Table 1: pixel restoration, 11 grey images with 50 % of pixels missing.",
                   pixel_cases, _baselines, lambda case: {"mask": case.known}),),
+    example=example,
 )

@@ -19,7 +19,7 @@ from ..nets import SkipConfig
 from ..physics import Identity
 from ..presets import Preset, TaskInfo, paper_preset
 from ..restore.problem import Problem
-from .base import Task
+from .base import Example, Task, synthetic_scene
 
 #: The reference notebook's network for blind JPEG-artifact removal (the snail figure): a light skip net
 #: (8 to 128 channels, skips only at the two coarsest levels) with a 3-channel noise input.
@@ -53,5 +53,19 @@ def build(image: ImageData) -> Problem:
                    auto_stop="none", out_alpha=image.alpha, input_for_score=image.pixels, loss=MSE())
 
 
+def example() -> Example:
+    """A synthetic scene saved as a JPEG of quality 10 (blocking and ringing) and decoded."""
+    import io as _bytes
+
+    import numpy as np
+    from PIL import Image
+
+    clean = synthetic_scene()
+    buffer = _bytes.BytesIO()
+    Image.fromarray((clean * 255).round().astype(np.uint8)).save(buffer, format="JPEG", quality=10)
+    buffer.seek(0)
+    return Example((np.asarray(Image.open(buffer), dtype=np.float32) / 255,), {}, clean)
+
+
 TASK = Task(name="jpeg", summary="Remove JPEG compression artifacts from INPUT (blind; files or folders).",
-            inputs=("image",), options=(), build=build, presets=PRESETS)
+            inputs=("image",), options=(), build=build, presets=PRESETS, example=example)

@@ -23,7 +23,7 @@ from ..io import ImageData
 from ..physics import KERNELS, Downsample
 from ..presets import FAST_NET, Preset, TaskInfo, paper_preset
 from ..restore.problem import Problem
-from .base import Option, Stage, Table, Task
+from .base import Example, Option, Stage, Table, Task, synthetic_scene
 from .denoise import FAST_SUMMARY
 
 SCALES = (2, 4, 8)
@@ -146,6 +146,13 @@ def _baselines(case: Case) -> dict[str, Any]:
     return {"bicubic": lambda: bicubic(case.corrupted, case.scale or 4)}
 
 
+def example() -> Example:
+    """A synthetic scene shrunk to half its size by the operator the fit assumes (lanczos2), to enlarge x2."""
+    clean = synthetic_scene()
+    small = Downsample(2, "lanczos2")(io.to_tensor(clean)).clamp(0, 1)
+    return Example((io.from_tensor(small),), {"scale": 2}, clean)
+
+
 TASK = Task(
     name="super-resolve", summary="Enlarge INPUT by --scale.", inputs=("image",), options=OPTIONS, build=build,
     presets=PRESETS, min_side=1,  # its own 4x4 minimum is checked by build, with a message of its own
@@ -154,4 +161,5 @@ TASK = Task(
                   sr_cases, _baselines, lambda case: {"scale": case.scale or 4},
                   (Option("scales", "Factors.", kind="ints", default="4", choices=tuple(map(str, SCALES))),
                    Option("sets", "Which sets.", kind="names", default=",".join(SR_SETS), choices=SR_SETS))),),
+    example=example,
 )
