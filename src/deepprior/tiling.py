@@ -4,7 +4,12 @@ The image is cut into a grid of cores of at most ``tile`` pixels (equal sizes, r
 ``overlap`` pixels into its neighbours. Each tile is restored on its own (a fresh network and input), and
 neighbours are cross-faded linearly over the ``2 * overlap`` pixels they share: the weights of a pixel sum
 to exactly one, so an identity restorer gives the image back unchanged. Corner regions get the product
-of the two 1-D ramps (bilinear weights). Only one tile's network lives at a time.
+of the two 1-D ramps (bilinear weights). Each worker holds one tile's network at a time.
+
+The memory model is here too: what an untiled fit needs (:func:`estimate_memory`), the budget
+(``--max-memory``, :func:`parse_memory`; half the machine by default), and the tile that fits it
+(:func:`auto_tile`); a task's rule for tiling by default is a :class:`TileRule`. Fitting the tiles, their
+work folder and their workers are :mod:`deepprior.restore.tiled` and :mod:`deepprior.restore.tile_pool`.
 
 References:
     The progressively grown DIP thesis (tiles of 128 pixels, 16-pixel margins, linear cross-fade);
@@ -15,6 +20,7 @@ References:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -199,6 +205,39 @@ def parse_memory(text: str | int | float) -> int:
         raise ConfigError(f"memory size {text!r} is out of range; expected a positive, finite size such as 4GB "
                           "(at most 1PB)")
     return int(value)
+
+
+#: Peak resident bytes per output pixel of an untiled fit, per channel of the network's widest level:
+#: 37 (fast, 64 channels, bf16) and 56 (paper, 128 channels, fp32) measured on this project's CPU machine
+#: between 256x256 and 512x512, 44 (fast, 48 channels, bf16) up to 2048x2048 (docs/benchmarks.md,
+#: "Memory"); the largest is used.
+BYTES_PER_PIXEL_PER_CHANNEL = 56.0
+BASE_BYTES = 450 * 2**20  # Python, PyTorch and the libraries (measured: about 420 MB)
+
+
+def estimate_memory(height: int, width: int, widest: int) -> int:
+    """Rough peak memory (bytes) of an untiled fit of an ``height`` x ``width`` output, by a network whose widest
+    level has ``widest`` channels (``NetConfig.widest``).
+    """
+    return int(BASE_BYTES + height * width * widest * BYTES_PER_PIXEL_PER_CHANNEL)
+
+
+def default_budget() -> int:
+    """Half the machine's physical memory."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
+
+
+def auto_tile(height: int, width: int, widest: int, max_memory: str | int | None) -> int | None:
+    """A tile size when the untiled fit would exceed the budget, else None (no tiling)."""
+    budget = parse_memory(max_memory) if max_memory is not None else default_budget()
+    if estimate_memory(height, width, widest) <= budget:
+        return None
+    side = int(math.sqrt(max(1, budget - BASE_BYTES) / (widest * BYTES_PER_PIXEL_PER_CHANNEL)))
+    side = max(64, min(1024, side // 2))  # the tile plus its overlap must fit, with room to spare
+    return side - side % 32
 
 
 def seam_energy_ratio(image: np.ndarray, tile: int, overlap: int) -> float:

@@ -134,7 +134,7 @@ class TilingPlan:
 
 def tiling_plan(problem: Problem, rs: Resolved, s: RunSettings) -> TilingPlan:
     """The tiling of ``problem`` under the settings ``s``: asked for, the task's rule, or memory."""
-    from .tiled import auto_tile
+    from ..tiling import auto_tile
 
     t = s.tiling
     if t.tile:
@@ -147,7 +147,7 @@ def tiling_plan(problem: Problem, rs: Resolved, s: RunSettings) -> TilingPlan:
         overlap = t.overlap if t.overlap != DEFAULTS["overlap"] else rule.overlap
         return TilingPlan(rule.tile, overlap, "rule", f"{problem.task} with the fast preset on the CPU tiles "
                           f"images of {rule.min_pixels} pixels and more (--tile 0: untiled)")
-    tile = auto_tile(h, w, rs.net_config, t.max_memory)
+    tile = auto_tile(h, w, rs.net_config.widest, t.max_memory)
     if tile is None:
         return TilingPlan(None, t.overlap, "whole", "the image is restored whole")
     return TilingPlan(tile, t.overlap, "memory", "the whole image would not fit --max-memory")
@@ -155,14 +155,13 @@ def tiling_plan(problem: Problem, rs: Resolved, s: RunSettings) -> TilingPlan:
 
 def _workers(rs: Resolved, tile: int, overlap: int, max_memory: str | int | None) -> int:
     """How many tiles run side by side: one per thread on the CPU, as many as the memory budget holds."""
-    from ..tiling import parse_memory
-    from .tiled import default_budget, estimate_memory
+    from ..tiling import default_budget, estimate_memory, parse_memory
 
     if rs.device.type != "cpu":
         return 1
     budget = parse_memory(max_memory) if max_memory is not None else default_budget()
     side = tile + 2 * overlap
-    return max(1, min(rs.threads, budget // estimate_memory(side, side, rs.net_config)))
+    return max(1, min(rs.threads, budget // estimate_memory(side, side, rs.net_config.widest)))
 
 
 def _settle(problem: Problem, s: RunSettings) -> tuple[Resolved, TilingPlan, int]:

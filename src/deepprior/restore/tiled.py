@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import io as _bytesio
 import json
-import math
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -24,8 +22,7 @@ from .. import io
 from ..errors import ConfigError, InputError
 from ..fit.loop import Callback, FitResult, StepState
 from ..fit.protocols import CancelFlag
-from ..nets.common import NetConfig
-from ..tiling import Blender, Tile, parse_memory, tile_weights
+from ..tiling import Blender, Tile, tile_weights
 from .problem import Problem
 from .resolve import Resolved
 from .tile_pool import mapped_tiles, parallel_tiles, serial_tiles
@@ -33,37 +30,6 @@ from .tile_pool import mapped_tiles, parallel_tiles, serial_tiles
 #: How a tile is fitted: ``fit(problem, resolved, seed=, callbacks=, reference=) -> (FitResult, ...)``;
 #: the restoration layer passes its own untiled fit.
 FitFunction = Callable[..., tuple[FitResult, Any, Any]]
-
-#: Peak resident bytes per output pixel of an untiled fit, per channel of the network's widest level:
-#: 37 (fast, 64 channels, bf16) and 56 (paper, 128 channels, fp32) measured on this project's CPU machine
-#: between 256x256 and 512x512, 44 (fast, 48 channels, bf16) up to 2048x2048 (docs/benchmarks.md,
-#: "Memory"); the largest is used.
-BYTES_PER_PIXEL_PER_CHANNEL = 56.0
-BASE_BYTES = 450 * 2**20  # Python, PyTorch and the libraries (measured: about 420 MB)
-
-
-def estimate_memory(height: int, width: int, net_config: NetConfig) -> int:
-    """Rough peak memory (bytes) of an untiled fit of an ``height`` x ``width`` output."""
-    return int(BASE_BYTES + height * width * net_config.widest * BYTES_PER_PIXEL_PER_CHANNEL)
-
-
-def default_budget() -> int:
-    """Half the machine's physical memory."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 8 * 2**30
-
-
-def auto_tile(height: int, width: int, net_config: NetConfig, max_memory: str | int | None) -> int | None:
-    """A tile size when the untiled fit would exceed the budget, else None (no tiling)."""
-    budget = parse_memory(max_memory) if max_memory is not None else default_budget()
-    if estimate_memory(height, width, net_config) <= budget:
-        return None
-    side = int(math.sqrt(max(1, budget - BASE_BYTES) / (net_config.widest * BYTES_PER_PIXEL_PER_CHANNEL)))
-    side = max(64, min(1024, side // 2))  # the tile plus its overlap must fit, with room to spare
-    return side - side % 32
-
 
 def _cut(job: Problem, t_lr: Tile) -> Problem:
     from dataclasses import replace
