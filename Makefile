@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # itself only asks for torch>=2.2; override TORCH_PIN to use another build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: setup browser serve demo test test-slow test-fuzz test-ray test-all lint typecheck bench-quick clean
+.PHONY: setup browser serve demo test test-slow test-fuzz test-ray test-all lint typecheck bench-quick clean check-wheel
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# the sdist and the wheel, the wheel installed (not editable) into a fresh environment and used from another folder
+check-wheel: setup
+	TORCH_PIN="$(TORCH_PIN)" PYTHON="$(PYTHON)" scripts/check_wheel.sh
 
 test-slow: setup
 	$(BIN)/python -m pytest -q -m slow
