@@ -197,10 +197,13 @@ def test_every_network_super_resolves_with_its_own_settings(name, rng):
     img = rng.integers(0, 256, (19, 17, 3), dtype=np.uint8)
     r = deepprior.super_resolve(img, scale=4, net=name, num_iter=2)
     assert r.image.pixels.shape == (76, 68, 3) and r.net == name
-    entry = NETWORKS[name]
-    if "super-resolve" in entry.upscaled_input:  # the measurement upscaled is the input: 3 channels
+    from deepprior.restore.problem import NetTweak
+    from deepprior.tasks.superres import NET_TWEAKS
+
+    tweak = NET_TWEAKS.get(name, NetTweak())  # the task's measured settings for this network
+    if tweak.upscaled_input:  # the measurement upscaled is the input: 3 channels
         assert r.config["fit"]["input_depth"] == 3
-    for key, value in entry.task_config.get("super-resolve", {}).items():
+    for key, value in tweak.config.items():
         assert r.config["net_config"][key] == value
-    for key, value in entry.task_fit.get("super-resolve", {}).items():
+    for key, value in tweak.fit.items():
         assert r.config["fit"][key] == value

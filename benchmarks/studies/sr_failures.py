@@ -23,6 +23,7 @@ from deepprior import api, io
 from deepprior.baselines import bicubic
 from deepprior.metrics import psnr
 from deepprior.nets import NETWORKS
+from deepprior.tasks import superres
 
 
 def main() -> None:
@@ -32,9 +33,9 @@ def main() -> None:
                     help="the U-Net's upsampling: deconv (its default), nearest, bilinear")
     args = ap.parse_args()
     net = args.net
-    if net == "unet" and args.upsample is not None:
-        entry = NETWORKS["unet"]
-        NETWORKS["unet"] = dataclasses.replace(entry, task_config={"super-resolve": {"upsample": args.upsample}})
+    if net == "unet" and args.upsample is not None:  # the task's measured tweak for the U-Net, this upsampling
+        tweak = superres.NET_TWEAKS["unet"]
+        superres.NET_TWEAKS["unet"] = dataclasses.replace(tweak, config={**tweak.config, "upsample": args.upsample})
     gt = centre_crop(io.load_image(DATA / "dip-paper/denoising/sigma25/kodim03_GT.png").pixels, 128)
     small = api.degrade(gt, downscale=4, seed=0).image
     r = api.super_resolve(small, scale=4, net=net, num_iter=600, stop="none", reference=gt, threads=1)

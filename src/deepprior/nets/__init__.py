@@ -39,13 +39,6 @@ class NetEntry:
     input_depth: int = 32
     tiny: Any = None  # a small architecture of the same family, for tests
     fit_overrides: dict[str, Any] = field(default_factory=dict)  # fit settings this network's reference uses
-    #: per task: fit settings and architecture fields that differ for this network (measured, see
-    #: docs/benchmarks.md "Priors"), applied on top of ``fit_overrides`` and ``config``
-    task_fit: dict[str, dict[str, Any]] = field(default_factory=dict)
-    task_config: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: tasks for which the network's input is the measurement upscaled (bicubic) to the output's size
-    #: instead of noise, as flash/no-flash feeds the flash image
-    upscaled_input: tuple[str, ...] = ()
     auto_stop: str | None = None  # what ``--stop auto`` means with this network (None: the task's rule)
     takes_image_input: bool = True  # whether an image (flash, upscaled measurement) may be its input
 
@@ -74,12 +67,6 @@ NETWORKS: dict[str, NetEntry] = {
         builder=UNet,
         reference="Ronneberger et al., MICCAI 2015; compared in Ulyanov et al., CVPR 2018",
         tiny=UNetConfig(channels=(8, 8, 8)),
-        # x4 SR on a 128x128 kodim03 crop, 600 iterations (benchmarks/studies/sr_failures.py; bicubic 28.57 dB):
-        # from noise, transposed convolutions 20.34 dB, bilinear 26.92, bilinear + meshgrid input 27.84;
-        # bilinear with the upscaled measurement as input 29.22.
-        task_config={"super-resolve": {"upsample": "bilinear"}},
-        task_fit={"super-resolve": {"reg_noise_std": 0.0}},
-        upscaled_input=("super-resolve",),
     ),
     "resnet": NetEntry(
         name="resnet",
@@ -88,11 +75,6 @@ NETWORKS: dict[str, NetEntry] = {
         builder=ResNet,
         reference="He et al., CVPR 2016; compared in Ulyanov et al., CVPR 2018",
         tiny=ResNetConfig(blocks=2, channels=8),
-        # Without downsampling it has no coarse path: from noise it leaves SR's unmeasured high frequencies
-        # as noise (x4 on the kodim03 crop, 600 iterations: 21.27 dB, meshgrid input 27.35, bicubic 28.57);
-        # with the upscaled measurement as input 28.26.
-        task_fit={"super-resolve": {"reg_noise_std": 0.0}},
-        upscaled_input=("super-resolve",),
     ),
     "pg": NetEntry(
         name="pg",

@@ -27,6 +27,23 @@ from ..presets import PresetRow, TaskInfo
 from ..tiling import TileRule
 
 
+@dataclass(frozen=True)
+class NetTweak:
+    """What a task changes for one network (``--net``) other than its preset's, measured for that task.
+
+    Attributes:
+        config: architecture fields replaced in the network's default configuration.
+        fit: fit settings replaced, on top of the network's own (``NetEntry.fit_overrides``).
+        upscaled_input: the network's input is the measurement upscaled (bicubic) to the output's size,
+            instead of noise (as flash/no-flash feeds the flash image).
+
+    """
+
+    config: Mapping[str, Any] = field(default_factory=dict)
+    fit: Mapping[str, Any] = field(default_factory=dict)
+    upscaled_input: bool = False
+
+
 @dataclass
 class Problem:
     """One restoration problem: ``y = A(x) + noise``, with everything a fit of ``x`` needs.
@@ -51,6 +68,8 @@ class Problem:
         tiling: when the task restores in tiles by default (None: only when the image would not fit
             ``max_memory``).
         stem: the input file's stem (snapshot names).
+        net_tweaks: per network (``--net`` name) other than the preset's, what this task changes for it
+            (its measured settings live with the task).
 
     """
 
@@ -72,6 +91,7 @@ class Problem:
     tiling: TileRule | None = None
     stem: str = "image"
     extra: dict[str, Any] = field(default_factory=dict)
+    net_tweaks: Mapping[str, NetTweak] = field(default_factory=dict)
 
     @property
     def factor(self) -> int:

@@ -18,7 +18,7 @@ from ..nets import NetEntry, get_entry
 from ..nets.common import NetConfig
 from ..presets import resolve_preset
 from .checks import check_seed
-from .problem import Problem
+from .problem import NetTweak, Problem
 from .settings import FitSettings
 
 
@@ -84,10 +84,10 @@ def resolve(problem: Problem, s: FitSettings) -> Resolved:
     fit = chosen.fit.updated(num_iter=s.num_iter, lr=s.lr, precision=precision, time_limit=s.time_limit)
     net_input = problem.net_input
     if net_name != chosen.net:  # another network than the preset's: its registry entry's own settings
-        net_config = dataclasses.replace(net_config, **entry.task_config.get(problem.task, {}))  # type: ignore[type-var]
-        fit = fit.updated(**{"input_depth": entry.input_depth, **entry.fit_overrides,
-                             **entry.task_fit.get(problem.task, {})})
-        if problem.task in entry.upscaled_input and net_input is None:  # the measurement as the input
+        tweak = problem.net_tweaks.get(net_name, NetTweak())  # what the task measured for this network
+        net_config = dataclasses.replace(net_config, **tweak.config)  # type: ignore[type-var]
+        fit = fit.updated(**{"input_depth": entry.input_depth, **entry.fit_overrides, **tweak.fit})
+        if tweak.upscaled_input and net_input is None:  # the measurement as the input
             up = torch.nn.functional.interpolate(problem.y, scale_factor=problem.factor, mode="bicubic",
                                                  align_corners=False)
             net_input = up.clamp(0, 1)

@@ -22,7 +22,7 @@ from ..fit.config import FitConfig
 from ..io import ImageData
 from ..physics import KERNELS, Downsample
 from ..presets import FAST_NET, Preset, TaskInfo, paper_preset
-from ..restore.problem import Problem
+from ..restore.problem import NetTweak, Problem
 from .base import Example, Option, Stage, Table, Task, synthetic_scene
 from .denoise import FAST_SUMMARY
 
@@ -51,6 +51,17 @@ OPTIONS = (
 )
 
 
+#: Networks other than the preset's, as super-resolution needs them (x4 on a 128x128 kodim03 crop, 600
+#: iterations, bicubic 28.57 dB; benchmarks/studies/sr_failures.py). The U-Net from noise: transposed
+#: convolutions 20.34 dB, bilinear 26.92, bilinear with a meshgrid input 27.84, bilinear with the upscaled
+#: measurement as its input 29.22. The ResNet has no coarse path: from noise it leaves the unmeasured high
+#: frequencies as noise (21.27 dB, meshgrid input 27.35); with the upscaled measurement as input 28.26.
+NET_TWEAKS = {
+    "unet": NetTweak(config={"upsample": "bilinear"}, fit={"reg_noise_std": 0.0}, upscaled_input=True),
+    "resnet": NetTweak(fit={"reg_noise_std": 0.0}, upscaled_input=True),
+}
+
+
 def build(image: ImageData, *, scale: int | str | None = None, kernel: str = "lanczos2") -> Problem:
     """The super-resolution problem: the output is downsampled by ``kernel`` and fitted to the input.
 
@@ -75,7 +86,8 @@ def build(image: ImageData, *, scale: int | str | None = None, kernel: str = "la
         size = (image.width * factor, image.height * factor)
         alpha = np.asarray(a.resize(size, Image.Resampling.BICUBIC), np.float32) / 255
     return Problem("super-resolve", image, Downsample(factor, kernel), io.to_tensor(image.pixels),
-                   TaskInfo("super-resolve", scale=factor), PRESETS, auto_stop="none", out_alpha=alpha)
+                   TaskInfo("super-resolve", scale=factor), PRESETS, auto_stop="none", out_alpha=alpha,
+                   net_tweaks=NET_TWEAKS)
 
 
 STAGE_OPTIONS = (Option("downscale", "Shrink by this factor (bicubic).", kind="int", low=1),)
