@@ -111,13 +111,14 @@ def test_the_default_tiles_fit_at_the_rules_rate_unless_a_rate_is_given(monkeypa
 
 
 @pytest.mark.parametrize("threads", [1, pytest.param(2, marks=two_cores)])
-def test_tile_progress_names_the_running_tiles_and_counts_only_finished_ones(odd_rgb, capsys, monkeypatch,
+def test_tile_progress_names_the_running_tiles_and_counts_only_finished_ones(odd_rgb, caplog, monkeypatch,
                                                                               threads):
     from deepprior.restore import callbacks
 
     monkeypatch.setattr(callbacks, "LOG_SECONDS", 0.0)  # standard error is not a terminal here: log lines
-    deepprior.denoise(odd_rgb, threads=threads, quiet=False, **TILED)
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("tiles: ")]
+    with caplog.at_level("INFO", logger="deepprior"):
+        deepprior.denoise(odd_rgb, threads=threads, quiet=False, **TILED)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("tiles: ")]
     assert any("running tile 0 at " in line for line in lines), lines
     counts = [int(line.split()[1].split("/")[0]) for line in lines]
     assert counts == sorted(counts) and counts[-1] == 6 and lines[-1].startswith("tiles: 6/6 tile (100%)")

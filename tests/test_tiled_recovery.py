@@ -31,7 +31,7 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def test_damaged_or_foreign_tile_files_are_named_and_recomputed(tmp_path, odd_rgb, capsys):
+def test_damaged_or_foreign_tile_files_are_named_and_recomputed(tmp_path, odd_rgb, caplog):
     ref = deepprior.denoise(odd_rgb, work_dir=tmp_path / "a", **TILED)
     work = tmp_path / "b"
     deepprior.denoise(odd_rgb, work_dir=work, **TILED)
@@ -45,16 +45,18 @@ def test_damaged_or_foreign_tile_files_are_named_and_recomputed(tmp_path, odd_rg
     tile(2).write_bytes(_npy(np.zeros((5, 5, 3), np.float32)))  # another size
     tile(3).write_bytes(_npy(np.full((16, 20, 3), 7.0)))  # not pixels on [0, 1]
     tile(4).with_suffix(".json").write_text("{not json")  # a damaged summary
-    capsys.readouterr()
-    resumed = deepprior.denoise(odd_rgb, work_dir=work, resume=True, **TILED)
-    err = capsys.readouterr().err
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="deepprior"):  # the library logs its warnings
+        resumed = deepprior.denoise(odd_rgb, work_dir=work, resume=True, **TILED)
+    err = caplog.text
     for i in range(5):
         named = tile(i).with_suffix(".json") if i == 4 else tile(i)
         assert f"work folder file {named} " in err and f"recomputing tile {i}" in err, err
     assert "tile_00005" not in err
     np.testing.assert_array_equal(resumed.image.pixels, ref.image.pixels)
+    caplog.clear()
     deepprior.denoise(odd_rgb, work_dir=work, resume=True, **TILED)  # the recomputed tiles were saved again
-    assert "warning" not in capsys.readouterr().err
+    assert "warning" not in caplog.text
 
 
 def test_a_folder_not_of_this_job_is_refused_before_any_fit(tmp_path, odd_rgb):
@@ -111,17 +113,18 @@ def _interrupt_third_tile(monkeypatch):
     monkeypatch.setattr(run_module, "fit_problem", fit)
 
 
-def test_an_interrupted_tiled_run_returns_what_it_has_and_names_the_rest(tmp_path, odd_rgb, monkeypatch, capsys):
+def test_an_interrupted_tiled_run_returns_what_it_has_and_names_the_rest(tmp_path, odd_rgb, monkeypatch, caplog):
     ref = deepprior.denoise(odd_rgb, **TILED)
     _interrupt_third_tile(monkeypatch)
-    partial = deepprior.denoise(odd_rgb, work_dir=tmp_path / "w", **TILED)
+    with caplog.at_level("WARNING", logger="deepprior"):
+        partial = deepprior.denoise(odd_rgb, work_dir=tmp_path / "w", **TILED)
     monkeypatch.undo()
     tiling = partial.report()["config"]["tiling"]
     assert partial.fit.stop_reason == "interrupted"
     assert tiling["unrestored"] == [2, 3, 4, 5]
     assert [(m["index"], m["stop_reason"]) for m in tiling["tiles"]] == [(0, "max_iter"), (1, "max_iter"),
                                                                          (2, "interrupted")]
-    err = capsys.readouterr().err
+    err = caplog.text
     assert "4 of 6 tiles unrestored (2, 3, 4, 5), shown tile 2 at its partial fit" in err and "--resume" in err
     assert sorted(p.name for p in (tmp_path / "w").glob("tile_*.npy")) == ["tile_00000.npy", "tile_00001.npy"]
     # the finished tiles as in a full run; where only unstarted tiles reach, the input as given

@@ -24,6 +24,7 @@ from .common import (
     common_options,
     handle_errors,
     interrupts,
+    log_params,
 )
 
 
@@ -39,10 +40,14 @@ class _LazyEpilogCommand(click.Command):
             formatter.write(f"  {line}\n")
 
 
-@click.group(cls=LazyGroup, load=lambda: _register_commands(), context_settings=CONTEXT)
+@click.group(cls=LazyGroup, load=lambda: _register_commands(), context_settings=CONTEXT, params=log_params())
 @click.version_option(__version__, "-V", "--version", prog_name="deepprior")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Restore images with untrained neural networks (Deep Image Prior and family)."""
+    from ..logs import configure
+
+    configure(ctx.meta.get("deepprior.log_level", "info"))  # a command's own --log-level or -v comes after
 
 
 def _task_command(task: Any) -> None:

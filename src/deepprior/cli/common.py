@@ -107,6 +107,35 @@ def stop_names() -> list[str]:
     return names()
 
 
+def _log_level(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    from ..logs import configure
+
+    if value:
+        level = "debug" if param.name == "verbose" else value
+        ctx.meta["deepprior.log_level"] = level
+        configure(level)
+
+
+def log_params() -> list[click.Parameter]:
+    """``--log-level`` and ``-v``, which every command takes (the log goes to standard error)."""
+    from ..logs import LEVELS
+
+    return [
+        click.Option(["--log-level"], type=click.Choice(LEVELS), default=None, expose_value=False, is_eager=True,
+                     callback=_log_level, help="Show the log from this level up on standard error [info]."),
+        click.Option(["-v", "--verbose"], count=True, expose_value=False, is_eager=True, callback=_log_level,
+                     help="Show the log from the debug level up (as --log-level debug)."),
+    ]
+
+
+def with_log_params(command: click.Command) -> click.Command:
+    """The command, taking ``--log-level`` and ``-v`` (added once)."""
+    names = {p.name for p in command.params}
+    if "log_level" not in names:
+        command.params.extend(p for p in log_params() if p.name not in names)
+    return command
+
+
 class LazyGroup(click.Group):
     """A group whose commands ``load`` adds at each lookup: the task commands and the bench tables come from
     the registries, which import PyTorch, so ``deepprior --version`` answers before that; and a task
@@ -126,7 +155,8 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._ensure()
-        return super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        return None if command is None else with_log_params(command)
 
 
 def click_option(option: Any) -> Callable[[F], F]:

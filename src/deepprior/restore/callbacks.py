@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,7 @@ class LogProgress:
         if self._write is not None:
             self._write(text)
         else:
-            import sys
-
-            print(text, file=sys.stderr, flush=True)
+            logging.getLogger(__name__).info(text)
 
     def _line(self) -> str:
         share = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""

@@ -7,7 +7,7 @@ measurement pixels (reflection), the padding is not measured, and the result is 
 from __future__ import annotations
 
 import dataclasses
-import sys
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,8 @@ from .problem import Problem, Settings
 from .report import Restoration
 from .resolve import Resolved, resolve, scales_for
 from .settings import DEFAULTS, OutputSettings, RunSettings
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -213,7 +215,7 @@ def restore(problem: Problem, settings: Settings | RunSettings | None = None, **
     estimate = None
     if not run.quiet:
         estimate = make_plan(problem, rs, tile=tile, overlap=overlap, workers=workers, build=build_fitter)
-        print(estimate.line(), file=sys.stderr, flush=True)
+        _log.info(estimate.line())
 
     def finish(t: torch.Tensor) -> ImageData:
         pixels = io.quantize(io.from_tensor(t), problem.image.bit_depth)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io as _bytesio
 import json
-import sys
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -92,7 +92,7 @@ class WorkDir:
     MANIFEST = "manifest.json"
 
     def __init__(self, path: str | Path, signature: dict[str, Any], resume: bool,
-                 warn: Callable[[str], None] = lambda text: print(text, file=sys.stderr)) -> None:
+                 warn: Callable[[str], None] = lambda text: logging.getLogger(__name__).warning(text)) -> None:
         self.path = Path(path)
         self.warn = warn
         if self.path.exists() and not self.path.is_dir():
@@ -238,7 +238,7 @@ def run_tiled(
     if tile < 8:
         raise ConfigError(f"tile {tile} is too small; deepprior needs at least 8x8 pixels")
     h, w = job.y.shape[-2:]
-    say = echo or (lambda text: print(text, file=sys.stderr))
+    say = echo or logging.getLogger(__name__).warning
     grid = list(tile_weights(h, w, tile // f, overlap // f))
     channels = job.image.channels
     blender = Blender(h * f, w * f, channels)

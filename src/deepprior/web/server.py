@@ -223,7 +223,7 @@ def serve(config: ServerConfig) -> None:
     """Run the server until Ctrl-C (which cancels the running fits: each returns its current image)."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(config)
-    print(f"deepprior: open http://{config.host}:{config.port}/ in a browser (Ctrl-C stops)", flush=True)
+    log.info(f"deepprior: open http://{config.host}:{config.port}/ in a browser "
+             "(Ctrl-C stops)")
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning")

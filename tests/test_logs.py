@@ -1,0 +1,56 @@
+"""The log: the library logs under ``deepprior`` and never prints below the command line; every command takes
+``--log-level`` and ``-v``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import deepprior
+from deepprior import io
+from deepprior.cli import cli
+
+SRC = Path(deepprior.__file__).parent
+
+
+@pytest.fixture
+def noisy(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "noisy.png"
+    io.save_image(path, np.clip(rng.normal(128, 25, (24, 20, 3)), 0, 255).astype(np.uint8))
+    return path
+
+
+def test_the_plan_is_an_info_line_that_the_log_level_hides(noisy: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["denoise", str(noisy), "-o", str(tmp_path / "o.png"), "--iters", "2", "--threads", "1"]
+    shown = runner.invoke(cli, args)
+    assert shown.exit_code == 0, shown.output
+    assert "plan: denoise 20x24" in shown.output
+    for flags in (["--log-level", "warning"], ["--log-level", "error"]):
+        hidden = runner.invoke(cli, [*args, *flags, "--overwrite"])
+        assert hidden.exit_code == 0, hidden.output
+        assert "plan:" not in hidden.output
+    before_command = runner.invoke(cli, ["--log-level", "warning", *args, "--overwrite"])
+    assert before_command.exit_code == 0 and "plan:" not in before_command.output
+    verbose = runner.invoke(cli, [*args, "-v", "--overwrite"])
+    assert verbose.exit_code == 0 and "plan: denoise 20x24" in verbose.output
+
+
+@pytest.mark.parametrize("command", ["denoise", "inpaint", "super-resolve", "jpeg", "flash-no-flash", "deblur",
+                                     "degrade", "nets", "demo", "serve"])
+def test_every_command_takes_the_log_options(command: str) -> None:
+    out = CliRunner().invoke(cli, [command, "--help"]).output
+    assert "--log-level" in out and "-v, --verbose" in out, out
+
+
+def test_the_library_never_prints_below_the_command_line() -> None:
+    below = [p for p in SRC.rglob("*.py") if "cli" not in p.relative_to(SRC).parts]
+    found = [f"{p.relative_to(SRC)}:{n}" for p in below
+             for n, line in enumerate(p.read_text().splitlines(), 1)
+             if re.search(r"(?<![\w.])print\(", line) and not line.strip().startswith(">>>")]
+    assert found == [], found
