@@ -148,3 +148,21 @@ def test_speed_results_carry_the_harness_metadata():
     meta = result["meta"]
     assert {"commit", "dirty", "torch", "python", "cpu_count", "torch_threads", "date"} <= set(meta)
     assert meta["config"]["size"] == 64 and meta["config"]["cases"] == [DEFAULT_CASES[0].label]
+
+
+def test_a_table_resumes_from_its_json_and_refuses_other_settings(fake_data, tmp_path):
+    out = tmp_path / "pixels.json"
+    args = ["bench", "pixels", "--quick", "--data", str(fake_data), "--no-baselines", "--json", str(out)]
+    first = CliRunner().invoke(cli, [*args, "--limit", "1"])
+    assert first.exit_code == 0, first.output
+    one = json.loads(out.read_text())["rows"]
+    assert len(one) == 1
+    again = CliRunner().invoke(cli, [*args, "--resume"])  # the rest of the images, the first one kept
+    assert again.exit_code == 0, again.output
+    assert f"{one[0]['image']:<14} done in the earlier run: kept" in again.output
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) > 1 and rows[0] == one[0]
+    other = CliRunner().invoke(cli, [*args, "--resume", "--seed", "1"])
+    assert other.exit_code != 0 and "were run with seed 0, not 1" in other.output
+    lone = CliRunner().invoke(cli, ["bench", "pixels", "--quick", "--data", str(fake_data), "--resume"])
+    assert lone.exit_code != 0 and "--resume needs --json" in lone.output

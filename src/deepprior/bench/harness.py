@@ -130,10 +130,13 @@ def run_table(
     *,
     echo: Callable[[str], None] = print,
     on_row: Callable[[dict[str, Any]], None] | None = None,
+    resume: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run one table; returns ``{"meta", "rows", "means"}`` (rows: one per image and group).
 
-    ``on_row`` receives the partial result after every image, so a long run can save as it goes.
+    ``on_row`` receives the partial result after every image, so a long run can save as it goes. ``resume``
+    is such a result from an earlier run of the same table and settings (:func:`resume_mismatch` says
+    otherwise): its rows are kept and their images not fitted again.
     """
     known = _tables()
     if cfg.table not in known:
@@ -142,8 +145,18 @@ def run_table(
     cfg = cfg.effective()
     data = find_data(cfg.data) if cfg.table != "folder" else Path(cfg.folder or ".")
     meta = metadata(cfg)  # the code and settings the run started with, not those of a later write
+    if resume is not None:
+        why = resume_mismatch(resume, cfg)
+        if why is not None:
+            raise ConfigError(why)
+        meta = {**meta, "resumed_from": {k: resume["meta"].get(k) for k in ("commit", "dirty", "updated")}}
+    done = {(r["group"], r["image"]): r for r in (resume or {}).get("rows", [])}
     rows: list[dict[str, Any]] = []
     for case in table.cases(cfg, data):
+        if (case.group, case.name) in done:
+            rows.append(done[(case.group, case.name)])
+            echo(f"{case.group:<12} {case.name:<14} done in the earlier run: kept")
+            continue
         row: dict[str, Any] = {"image": case.name, "group": case.group, "size": list(case.reference.shape[:2])}
         if case.scale is None:  # a super-resolution input is smaller than the reference: not scored
             row["input"] = score(case, case.corrupted)
@@ -166,6 +179,27 @@ def run_table(
     return {"meta": {**meta, "updated": time.strftime("%Y-%m-%d %H:%M:%S")}, "rows": rows, "means": means(rows)}
 
 
+#: Settings a resumed run may change: which images it takes.
+RESUMABLE = ("images", "limit")
+
+
+def _score_cell(score: dict[str, Any]) -> str:
+    """PSNR (SSIM) of a row, or "inf" where a results file kept no finite value (the image itself)."""
+    psnr, ssim = score["psnr"], score["ssim"]
+    return f"{'inf' if psnr is None else f'{psnr:.2f}'} ({'—' if ssim is None else f'{ssim:.3f}'})"
+
+
+def resume_mismatch(earlier: dict[str, Any], cfg: BenchConfig) -> str | None:
+    """Why an earlier result cannot be resumed with ``cfg`` (another table or other settings), or None."""
+    before = (earlier.get("meta") or {}).get("config") or {}
+    now = json.loads(json.dumps(asdict(cfg.effective()), default=str))  # as the results file holds it
+    for key in sorted(set(before) | set(now)):
+        if key not in RESUMABLE and before.get(key) != now.get(key):
+            return (f"the earlier results were run with {key} {before.get(key)!r}, not {now.get(key)!r}; "
+                    "give the same settings, or another --json file")
+    return None
+
+
 def methods_of(rows: list[dict[str, Any]]) -> list[str]:
     seen: list[str] = []
     for r in rows:
@@ -183,7 +217,9 @@ def means(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
         out[group] = {}
         for m in methods_of(g_rows):
             vals = [r[m] for r in g_rows if m in r]
-            entry = {k: float(np.mean([v[k] for v in vals])) for k in ("psnr", "ssim")}
+            # a value a results file could not hold (an infinite PSNR: the image itself) reads back as None
+            entry = {k: float(np.mean([v[k] for v in vals if v.get(k) is not None] or [np.nan]))
+                     for k in ("psnr", "ssim")}
             if m == "deepprior":
                 entry["oracle_psnr"] = float(np.mean([v["oracle_psnr"] for v in vals if v["oracle_psnr"] is not None]
                                                      or [np.nan]))
@@ -213,7 +249,7 @@ def to_markdown(result: dict[str, Any], *, command: str = "") -> str:
         for r in g_rows:
             d = r["deepprior"]
             cells = [r["image"]] + [
-                f"{r[m]['psnr']:.2f} ({r[m]['ssim']:.3f})" if m in r else "—" for m in methods
+                _score_cell(r[m]) if m in r else "—" for m in methods
             ]
             oracle = f"{d['oracle_psnr']:.2f} @ {d['oracle_iteration']}" if d["oracle_psnr"] is not None else "—"
             cells += [oracle, str(d["iterations"]), d["stop"], f"{d['seconds']:.0f}"]

@@ -88,7 +88,9 @@ def _table_options() -> list[Callable[[F], F]]:
         click.option("--no-baselines", is_flag=True, help="Skip the classical baselines."),
         click.option("--quick", is_flag=True, help="Tiny crops, 20 iterations, 2 images per set (for CI)."),
         click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
-                     help="Write the results as JSON."),
+                     help="Write the results as JSON (after every image)."),
+        click.option("--resume", is_flag=True,
+                     help="Keep the images already in --json (same table and settings) and run the rest."),
         click.option("--markdown", type=click.Path(path_type=Path), default=None, help="Write a Markdown table."),
         click.option("--plots", type=click.Path(path_type=Path), default=None,
                      help="Folder for curves and bar charts."),
@@ -96,7 +98,7 @@ def _table_options() -> list[Callable[[F], F]]:
 
 
 def _run_table(table: str, no_baselines: bool, json_path: Path | None, markdown: Path | None, plots: Path | None,
-               **opts: Any) -> None:
+               resume: bool, **opts: Any) -> None:
     from ..bench import BenchConfig, run_table, write_outputs
 
     if plots is not None:
@@ -110,7 +112,16 @@ def _run_table(table: str, no_baselines: bool, json_path: Path | None, markdown:
     def save_partial(partial: dict[str, Any]) -> None:
         write_outputs(partial, json_path=json_path, markdown_path=markdown, plots=None, command=command)
 
-    result = run_table(cfg, echo=click.echo, on_row=save_partial)
+    earlier = None
+    if resume:
+        if json_path is None:
+            raise click.UsageError("--resume needs --json (the results to resume)")
+        if json_path.exists():
+            try:
+                earlier = json.loads(json_path.read_text())
+            except (OSError, ValueError) as exc:
+                raise click.ClickException(f"cannot resume from {json_path}: {exc}") from None
+    result = run_table(cfg, echo=click.echo, on_row=save_partial, resume=earlier)
     write_outputs(result, json_path=json_path, markdown_path=markdown, plots=plots, command=command)
     from ..bench.harness import to_markdown
 
