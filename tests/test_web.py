@@ -99,6 +99,12 @@ def test_the_form_is_the_task_registry():
     scale = next(o for o in tasks["super-resolve"]["options"] if o["name"] == "scale")
     assert scale["choices"] == ["2", "4", "8"] and scale["required"] and scale["flag"] == "--scale"
     assert next(o for o in tasks["inpaint"]["options"] if o["name"] == "mask")["draw"]
+    # in people's words: every task has a title, every option a label, and none of them is the flag
+    sigma = next(o for o in tasks["denoise"]["options"] if o["name"] == "sigma")
+    assert (sigma["label"], tasks["denoise"]["title"]) == ("Noise level (0-255)", "Remove noise")
+    for task in tasks.values():
+        assert task["title"] and not task["title"].startswith("-")
+        assert all(o["label"] and not o["label"].startswith("-") for o in task["options"])
 
 
 def test_the_pages_values_are_typed_and_checked(tmp_path):

@@ -94,7 +94,11 @@ def test_the_page_restores_draws_a_mask_stops_and_downloads(server, tmp_path):
         page.on("request", lambda r: None if r.url.startswith(server) else outside.append(r.url))
         page.goto(server)
         page.wait_for_selector("#task option", state="attached")  # the form comes from /api/form
-        assert page.locator("#task option").all_text_contents()[:3] == ["denoise", "inpaint", "super-resolve"]
+        tasks = page.locator("#task option").all_text_contents()  # in people's words, from the registry
+        assert tasks[:3] == ["Remove noise", "Fill in missing pixels", "Enlarge (super-resolution)"]
+        options = page.text_content("#options") or ""  # denoise: the fields say what they are, the flag a hint
+        assert "Noise level (0-255)" in options and "--sigma" in options and "Noise type" in options
+        assert page.is_visible("#preview-placeholder") and not page.is_visible("#preview")  # no broken image
         page.select_option("#task", "inpaint")
         page.set_input_files("#input-image", str(files["photo"]))
         page.wait_for_function("document.getElementById('info-image').textContent.includes('48x48')")
@@ -107,6 +111,7 @@ def test_the_page_restores_draws_a_mask_stops_and_downloads(server, tmp_path):
         status = _wait_done(page)
         assert "20 iterations (max_iter)" in status
         assert page.is_visible("#results") and page.get_attribute("#preview", "src")
+        assert page.is_visible("#preview") and not page.is_visible("#preview-placeholder")
         with page.expect_download() as download:
             page.click("#download-image")
         first = tmp_path / "first.png"

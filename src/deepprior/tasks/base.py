@@ -40,6 +40,7 @@ class Option:
         low / high: the range of a number; ``low_open`` / ``high_open`` exclude the end.
         required: the CLI refuses to run without it.
         metavar: how ``--help`` shows the value.
+        label: its name for people (the web page's field; default: the name in words).
 
     """
 
@@ -54,6 +55,12 @@ class Option:
     high_open: bool = False
     required: bool = False
     metavar: str | None = None
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The label, or the name in words (``keep_known``: "Keep known")."""
+        return self.label or self.name.replace("_", " ").capitalize()
 
     @property
     def flag(self) -> str:
@@ -116,6 +123,7 @@ class Task:
         stages: its corruptions for ``deepprior degrade``.
         tables: its benchmark tables.
         example: a small input it restores (:class:`Example`), for the contract tests and to try.
+        title: what it does in a few words for people (the web page's task list; default: the name).
         api_name: the API function's name (default: ``name`` with underscores).
 
     """
@@ -131,6 +139,7 @@ class Task:
     stages: tuple[Stage, ...] = ()
     tables: tuple[Table, ...] = ()
     example: Callable[[], Example] | None = None
+    title: str = ""
 
     @property
     def api_name(self) -> str:

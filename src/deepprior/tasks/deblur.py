@@ -59,8 +59,8 @@ PRESETS = {"fast": _fast, "paper": _paper}
 
 OPTIONS = (
     Option("kernel", "The blur: gaussian:SIGMA, box:N, motion:LENGTH,ANGLE (degrees) or a PNG file (normalised "
-           "to sum 1).", kind="text", required=True, metavar="SPEC"),
-    Option("sigma", "Gaussian noise level on the 0-255 scale, when known.", low=0),
+           "to sum 1).", kind="text", required=True, metavar="SPEC", label="Blur (e.g. gaussian:1.6)"),
+    Option("sigma", "Gaussian noise level on the 0-255 scale, when known.", low=0, label="Noise level (0-255)"),
 )
 
 
@@ -133,7 +133,8 @@ def example() -> Example:
 
 
 TASK = Task(
-    name="deblur", summary="Remove a known blur (and noise) from INPUT.", inputs=("image",), options=OPTIONS,
+    name="deblur", title="Remove a known blur",
+    summary="Remove a known blur (and noise) from INPUT.", inputs=("image",), options=OPTIONS,
     build=build, presets=PRESETS, stages=(Stage(10, STAGE_OPTIONS, add_blur),),
     tables=(Table("deblur", "Deblurring: the paper's 9 colour images, Gaussian blur 1.6, noise sigma 2, with "
                   "Wiener (oracle balance) and Richardson-Lucy beside.", deblur_cases, _baselines,

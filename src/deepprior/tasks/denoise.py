@@ -85,17 +85,20 @@ def _fast(info: TaskInfo) -> Preset:
 
 OPTIONS = (
     Option("sigma", "Gaussian noise level on the 0-255 scale, when known; with --noise speckle, the speckle's "
-           "standard deviation on the [0, 1] scale.", low=0),
+           "standard deviation on the [0, 1] scale.", low=0, label="Noise level (0-255)"),
     Option("noise", "The noise model; picks the data term and the stop rule's expected residual. Default: from "
            "the level given (--sigma gaussian, --peak poisson, --amount salt-pepper), else unknown (blind: one "
            "setting for all, which identifies impulses and fits a noise-level function).", kind="choice",
-           choices=NOISES),
-    Option("peak", "Poisson peak (photons at intensity 1), when known; estimated otherwise.", low=0, low_open=True),
-    Option("amount", "Salt-and-pepper fraction of pixels, when known; estimated otherwise.", low=0, high=1),
+           choices=NOISES, label="Noise type"),
+    Option("peak", "Poisson peak (photons at intensity 1), when known; estimated otherwise.", low=0, low_open=True,
+           label="Photon count (Poisson peak)"),
+    Option("amount", "Salt-and-pepper fraction of pixels, when known; estimated otherwise.", low=0, high=1,
+           label="Salt-and-pepper fraction"),
     Option("loss", "Override the data term the noise model picks.", kind="choice",
-           choices=("mse", "l1", "poisson", "speckle")),
+           choices=("mse", "l1", "poisson", "speckle"), label="Data term"),
     Option("keep_known", "Return the pixels the noise left untouched as given (salt-and-pepper: those not pure "
-           "black or white); the network fills only the others. Default: on for salt-and-pepper.", kind="switch"),
+           "black or white); the network fills only the others. Default: on for salt-and-pepper.", kind="switch",
+           label="Keep untouched pixels"),
 )
 
 
@@ -314,7 +317,8 @@ def example() -> Example:
 
 
 TASK = Task(
-    name="denoise", summary="Remove noise from INPUT (files or folders).", inputs=("image",), options=OPTIONS,
+    name="denoise", title="Remove noise",
+    summary="Remove noise from INPUT (files or folders).", inputs=("image",), options=OPTIONS,
     build=build, presets=PRESETS,
     stages=(Stage(30, STAGE_OPTIONS, add_noise),),
     tables=(Table("denoise", "The paper's colour denoising set (9 images, sigma 25 and 50), with baselines.",

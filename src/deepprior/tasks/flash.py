@@ -62,7 +62,7 @@ def example() -> Example:
     return Example((clean, gaussian_noise(0.4 * clean, 10)), {}, clean)
 
 
-TASK = Task(name="flash-no-flash",
+TASK = Task(name="flash-no-flash", title="Combine a flash and a no-flash photo",
             summary="Combine a FLASH image (detail) with a NOFLASH image (lighting) of the same scene.",
             inputs=("flash", "noflash"), options=(), build=build, presets=PRESETS, target="the no-flash image",
             example=example)

@@ -64,9 +64,11 @@ PRESETS = {"fast": _fast, "paper": _paper, "paper-pixels": _paper_pixels, "paper
            "paper-text": _paper_text}
 
 OPTIONS = (
-    Option("mask", "White = known, black = missing. Default: the PNG's transparent pixels.", kind="path"),
+    Option("mask", "White = known, black = missing. Default: the PNG's transparent pixels.", kind="path",
+           label="Mask"),
     Option("keep_known", "Return the known pixels as given (the network fills only the missing ones); "
-           "--no-keep-known returns the network's image everywhere, as the paper did.", kind="switch", default=True),
+           "--no-keep-known returns the network's image everywhere, as the paper did.", kind="switch", default=True,
+           label="Keep the known pixels"),
 )
 
 
@@ -166,6 +168,7 @@ def example() -> Example:
 
 TASK = Task(
     name="inpaint", summary="Fill the missing pixels of INPUT (inpainting and pixel restoration).",
+    title="Fill in missing pixels",
     inputs=("image",), options=OPTIONS, build=build, presets=PRESETS,
     stages=(Stage(40, STAGE_OPTIONS, drop_pixels),),
     tables=(Table("pixels", "Table 1: pixel restoration, 11 grey images with 50 % of pixels missing.",

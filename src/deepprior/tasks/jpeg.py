@@ -67,5 +67,6 @@ def example() -> Example:
     return Example((np.asarray(Image.open(buffer), dtype=np.float32) / 255,), {}, clean)
 
 
-TASK = Task(name="jpeg", summary="Remove JPEG compression artifacts from INPUT (blind; files or folders).",
+TASK = Task(name="jpeg", title="Remove JPEG artifacts",
+            summary="Remove JPEG compression artifacts from INPUT (blind; files or folders).",
             inputs=("image",), options=(), build=build, presets=PRESETS, example=example)

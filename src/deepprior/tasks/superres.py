@@ -45,9 +45,10 @@ def _fast(info: TaskInfo) -> Preset:
 PRESETS = {"fast": _fast, "paper": _paper}
 
 OPTIONS = (
-    Option("scale", "Enlargement factor.", kind="choice", choices=tuple(map(str, SCALES)), required=True),
+    Option("scale", "Enlargement factor.", kind="choice", choices=tuple(map(str, SCALES)), required=True,
+           label="Enlarge by"),
     Option("kernel", "The downsampling operator the fit assumes.", kind="choice", choices=tuple(KERNELS),
-           default="lanczos2"),
+           default="lanczos2", label="Shrinking filter assumed"),
 )
 
 
@@ -166,7 +167,8 @@ def example() -> Example:
 
 
 TASK = Task(
-    name="super-resolve", summary="Enlarge INPUT by --scale.", inputs=("image",), options=OPTIONS, build=build,
+    name="super-resolve", title="Enlarge (super-resolution)",
+    summary="Enlarge INPUT by --scale.", inputs=("image",), options=OPTIONS, build=build,
     presets=PRESETS, min_side=1,  # its own 4x4 minimum is checked by build, with a message of its own
     stages=(Stage(20, STAGE_OPTIONS, downscale),),
     tables=(Table("sr", "Super-resolution on Set5 and Set14 (x4, x8): Y-channel PSNR, bicubic beside.",

@@ -26,6 +26,7 @@ def option_json(option: Option) -> dict[str, Any]:
     """One option as the page reads it: the CLI's flag, its kind and limits; ``path`` options are uploads."""
     return {
         "name": option.name,
+        "label": option.title,
         "flag": option.flag,
         "help": option.help,
         "kind": option.kind,
@@ -44,6 +45,7 @@ def task_json(task: Task) -> dict[str, Any]:
     presets = list(task.presets)
     return {
         "name": task.name,
+        "title": task.title or task.name,
         "summary": task.summary,
         "inputs": list(task.inputs),
         "options": [option_json(o) for o in task.options],

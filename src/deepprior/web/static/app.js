@@ -30,10 +30,16 @@ async function upload(file) {
   return call("/api/uploads", {method: "POST", body: data});
 }
 
-function field(label, help, control) {
+function field(label, help, control, flag) {
   const wrap = document.createElement("label");
   wrap.title = help || "";
   wrap.append(label + " ", control);
+  if (flag) {  // the command line's name of the same setting, as a hint
+    const hint = document.createElement("code");
+    hint.className = "flag";
+    hint.textContent = flag;
+    wrap.append(" ", hint);
+  }
   return wrap;
 }
 
@@ -41,7 +47,7 @@ function optionControl(o) {
   let el;
   if (o.kind === "choice") {
     el = document.createElement("select");
-    if (!o.required && o.default === null) el.append(new Option("(default)", ""));
+    if (!o.required && o.default === null) el.append(new Option("automatic", ""));
     for (const c of o.choices) el.append(new Option(c, c));
     if (o.default !== null) el.value = String(o.default);
   } else if (o.kind === "switch") {
@@ -54,7 +60,7 @@ function optionControl(o) {
     el.step = o.kind === "int" ? "1" : "any";
     if (o.low !== null) el.min = o.low;
     if (o.high !== null) el.max = o.high;
-    el.placeholder = o.default !== null ? String(o.default) : "auto";
+    el.placeholder = o.default !== null ? String(o.default) : "automatic";
   } else if (o.kind === "path") {
     el = document.createElement("input");
     el.type = "file";
@@ -71,7 +77,8 @@ function renderTask(name) {
   const task = state.form.tasks.find((t) => t.name === name);
   state.task = task;
   state.uploads = {};
-  $("summary").textContent = task.summary;
+  $("summary").textContent = task.summary.replace(/\bINPUT\b/g, "the image").replace(/ \((blind; )?files or folders\)/, "")
+    .replace(/--scale/g, "the factor below");
   const inputs = $("inputs");
   inputs.replaceChildren();
   for (const input of task.inputs) {
@@ -83,7 +90,7 @@ function renderTask(name) {
     info.id = "info-" + input;
     info.className = "help";
     el.addEventListener("change", () => chooseImage(input, el, info));
-    const wrap = field(task.inputs.length > 1 ? `${input} image` : "Image", "", el);
+    const wrap = field(task.inputs.length > 1 ? `${input.replace("noflash", "no-flash")} photo` : "Image", "", el);
     wrap.append(" ", info);
     inputs.append(wrap);
   }
@@ -91,7 +98,7 @@ function renderTask(name) {
   options.replaceChildren();
   for (const o of task.options) {
     if (o.draw) continue;  // drawn or uploaded in the mask panel
-    options.append(field(o.flag, o.help, optionControl(o)));
+    options.append(field(o.label, o.help, optionControl(o), o.flag));
   }
   $("mask-panel").hidden = !task.options.some((o) => o.draw);
   const preset = $("preset");
@@ -118,6 +125,7 @@ async function chooseImage(input, el, info) {
 
 function showPhoto(u) {
   $("photo").src = u.preview;
+  $("photo").hidden = false;
   mask.reset(u.width, u.height);
   const shown = Math.min(640, Math.max(320, u.width));
   $("stage").style.width = shown + "px";
@@ -199,6 +207,8 @@ function show(job) {
   if (job.preview && job.preview !== state.preview) {
     state.preview = job.preview;
     $("preview").src = `/api/jobs/${job.id}/preview.png?v=${job.preview}`;
+    $("preview").hidden = false;
+    $("preview-placeholder").hidden = true;
     $("preview-caption").textContent = `preview at iteration ${job.preview_iteration}`;
   }
   Draw.curves($("curves"), job.points, job.total);
@@ -245,7 +255,7 @@ async function init() {
     return;
   }
   const task = $("task");
-  for (const t of state.form.tasks) task.append(new Option(t.name, t.name));
+  for (const t of state.form.tasks) task.append(new Option(t.title, t.name));
   task.addEventListener("change", () => renderTask(task.value));
   const stop = $("stop");
   for (const c of state.form.settings.stop.choices) stop.append(new Option(c, c));
