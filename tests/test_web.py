@@ -240,3 +240,17 @@ def test_serve_binds_locally_by_default_and_refuses_bad_values_in_one_line(runne
         result = runner.invoke(cli, ["serve", *argv])
         assert result.exit_code == 2, argv
         assert "Traceback" not in result.output and "Error: Invalid value" in result.output, argv
+
+
+def test_the_time_is_estimated_before_the_job_is_submitted(client):
+    image = upload(client, photo())
+    r = client.post("/api/estimate", json={"task": "denoise", "images": {"image": image["id"]},
+                                           "options": {"sigma": "25"}, "settings": {"num_iter": "300"}})
+    assert r.status_code == 200, r.text
+    e = r.json()
+    assert e["text"].startswith("about ") and e["text"].endswith(" on this server")
+    assert 0 < e["low_s"] <= e["high_s"]
+    assert e["line"].startswith("plan: denoise 48x48, whole, at most 300 iterations")
+    assert client.get("/api/jobs/nope").status_code == 404  # nothing was submitted by the estimate
+    r = client.post("/api/estimate", json={"task": "denoise", "images": {}})
+    assert r.status_code == 400 and r.json()["error"] == "choose the image image first"

@@ -99,6 +99,10 @@ def test_the_page_restores_draws_a_mask_stops_and_downloads(server, tmp_path):
         options = page.text_content("#options") or ""  # denoise: the fields say what they are, the flag a hint
         assert "Noise level (0-255)" in options and "--sigma" in options and "Noise type" in options
         assert page.is_visible("#preview-placeholder") and not page.is_visible("#preview")  # no broken image
+        page.set_input_files("#input-image", str(files["photo"]))  # the time is estimated before Restore
+        page.wait_for_function("document.getElementById('estimate').textContent.startsWith('Estimated time: about')",
+                               timeout=60_000)
+        assert "on this server" in (page.text_content("#estimate") or "")
         page.select_option("#task", "inpaint")
         page.set_input_files("#input-image", str(files["photo"]))
         page.wait_for_function("document.getElementById('info-image').textContent.includes('48x48')")

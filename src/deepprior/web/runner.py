@@ -85,6 +85,13 @@ def curves_available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
+def fitted_whole(problem: Problem, settings: dict[str, Any]) -> dict[str, Any]:
+    """The page shows the fit as it goes, which a tiled fit does not report yet: the image is fitted whole
+    unless the form asks for tiles (or it would not fit --max-memory), as before denoising tiled by default.
+    """
+    return {"tile": 0, **settings} if problem.tileable else settings
+
+
 def run_job(job: Job, *, preview_every: float = 2.0) -> None:
     """Fit one job and write its files: the image at the input's bit depth (PNG), the report and a preview.
 
@@ -96,9 +103,7 @@ def run_job(job: Job, *, preview_every: float = 2.0) -> None:
     problem = payload.problem
     live = LiveProgress(job.live, preview_every=preview_every)
     frames = _Frames(())
-    # The page shows the fit as it goes, which a tiled fit does not report yet: the image is fitted whole
-    # unless the form asks for tiles (or it would not fit --max-memory), as before denoising tiled by default.
-    settings = {"tile": 0, **payload.settings} if problem.tileable else payload.settings
+    settings = fitted_whole(problem, payload.settings)
     result = restore(problem, None, **settings, callbacks=[live, frames], cancel=job.cancel, quiet=True)
     image_path = work / f"{payload.stem}_{problem.task}.png"
     result.save(image_path)

@@ -25,10 +25,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from ..errors import DeepPriorError, InputError
+from ..restore import Problem
+from ..restore.run import plan_restoration
 from ..tasks import TASKS, build_problem
+from ..units import duration
 from .form import form, parse_options, parse_settings
 from .jobs import Job, Jobs
-from .runner import Payload, run_job
+from .runner import Payload, fitted_whole, run_job
 from .uploads import Uploads
 
 log = logging.getLogger("deepprior.web")
@@ -147,8 +150,8 @@ def create_app(config: ServerConfig | None = None, work_root: Path | None = None
     def upload_preview(uid: str) -> Response:
         return Response(uploads.get(uid).preview, media_type="image/png")
 
-    @app.post("/api/jobs")
-    def submit(body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI's way
+    def request_of(body: dict[str, Any]) -> tuple[Problem, dict[str, Any], str]:
+        """A job's problem and settings from the page's request (what a submit and an estimate share)."""
         task = TASKS.get_task(str(body.get("task")))
         chosen = body.get("images") or {}
         missing = [name for name in task.inputs if not chosen.get(name)]
@@ -161,9 +164,28 @@ def create_app(config: ServerConfig | None = None, work_root: Path | None = None
         if body.get("reference"):
             common["reference"] = uploads.path(str(body["reference"]))
         problem = build_problem(task.name, [u.path for u in images], options, None, **common)
+        return problem, common, Path(images[-1].name).stem
+
+    @app.post("/api/jobs")
+    def submit(body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI's way
+        problem, common, stem = request_of(body)
         work = Path(tempfile.mkdtemp(prefix="job-", dir=root))
-        job = jobs.submit(task.name, work, Payload(problem, common, Path(images[-1].name).stem))
+        job = jobs.submit(problem.task, work, Payload(problem, common, stem))
         return status_of(job)
+
+    @app.post("/api/estimate")
+    def estimate(body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI's way
+        """How long the job would take on this server, before it is submitted: the plan of the restoration
+        (a short fit of the job's network timed here, cached), as the command line prints it.
+        """
+        problem, common, _ = request_of(body)
+        plan = plan_restoration(problem, None, **fitted_whole(problem, common))
+        low, high = plan.low, plan.high
+        text = None
+        if low is not None and high is not None:
+            span = duration(high) if duration(low) == duration(high) else f"{duration(low)} to {duration(high)}"
+            text = f"about {span} on this server"
+        return {"text": text, "low_s": low, "high_s": high, "line": plan.line()}
 
     def find(job_id: str, *, seen: bool = False) -> Job:
         job = jobs.get(job_id, seen=seen)

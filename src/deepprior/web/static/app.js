@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = {form: null, task: null, uploads: {}, maskFile: null, reference: null, job: null, timer: null,
-               preview: 0};
+               preview: 0, estimates: 0, estimateTimer: null};
 const mask = Draw.maskCanvas($("mask"), $("brush-size"));
 
 function say(text) {
@@ -101,6 +101,7 @@ function renderTask(name) {
     options.append(field(o.label, o.help, optionControl(o), o.flag));
   }
   $("mask-panel").hidden = !task.options.some((o) => o.draw);
+  $("estimate").textContent = "";
   const preset = $("preset");
   preset.replaceChildren(...task.presets.map((p) => new Option(p, p)));
   preset.value = task.default_preset;
@@ -117,6 +118,7 @@ async function chooseImage(input, el, info) {
     info.textContent = `${u.width}x${u.height}, ${u.channels} channel(s), ${u.bit_depth}-bit` +
       (u.alpha ? ", with alpha" : "") + (u.holes ? " (transparent pixels are holes)" : "");
     if (input === state.task.inputs[state.task.inputs.length - 1]) showPhoto(u);
+    estimateSoon();
   } catch (err) {
     el.value = "";
     say(err.message);
@@ -145,6 +147,34 @@ function values() {
   const settings = {};
   for (const key of ["preset", "stop", "num_iter", "time_limit", "seed"]) settings[key] = $(key).value;
   return {options, settings};
+}
+
+// How long the fit would take on this server, asked before Restore (the server times a short fit, cached).
+async function estimate() {
+  const box = $("estimate");
+  const asked = ++state.estimates;
+  const images = {};
+  for (const input of state.task.inputs) {
+    if (!state.uploads[input]) { box.textContent = ""; return; }
+    images[input] = state.uploads[input].id;
+  }
+  const {options, settings} = values();
+  if (state.maskFile && state.task.options.some((o) => o.draw)) {
+    options[state.task.options.find((o) => o.draw).name] = state.maskFile.id;
+  }
+  box.textContent = "Estimating the time on this server…";
+  try {
+    const e = await call("/api/estimate", {method: "POST", headers: {"Content-Type": "application/json"},
+                                           body: JSON.stringify({task: state.task.name, images, options, settings})});
+    if (asked === state.estimates) box.textContent = e.text ? `Estimated time: ${e.text}.` : "";
+  } catch (err) {
+    if (asked === state.estimates) box.textContent = "";  // e.g. a mask not painted yet: Restore says what is missing
+  }
+}
+
+function estimateSoon() {
+  clearTimeout(state.estimateTimer);
+  state.estimateTimer = setTimeout(estimate, 400);
 }
 
 async function restore() {
@@ -262,6 +292,7 @@ async function init() {
   stop.value = state.form.settings.stop.default;
   renderTask(state.form.tasks[0].name);
   $("restore").addEventListener("click", restore);
+  $("setup").addEventListener("change", (event) => { if (event.target.type !== "file") estimateSoon(); });
   $("stop-button").addEventListener("click", () => {
     if (state.job) call(`/api/jobs/${state.job}/stop`, {method: "POST"}).catch((err) => say(err.message));
   });
