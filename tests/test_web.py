@@ -254,3 +254,13 @@ def test_the_time_is_estimated_before_the_job_is_submitted(client):
     assert client.get("/api/jobs/nope").status_code == 404  # nothing was submitted by the estimate
     r = client.post("/api/estimate", json={"task": "denoise", "images": {}})
     assert r.status_code == 400 and r.json()["error"] == "choose the image image first"
+
+
+def test_every_tasks_example_is_offered_as_uploads(client):
+    for name, task in TASKS.items():
+        r = client.post(f"/api/examples/{name}")
+        assert r.status_code == 200, (name, r.text)
+        ex = r.json()
+        assert list(ex["images"]) == list(task.inputs) and ex["reference"]["id"]
+        assert set(ex["options"]) == set(task.example().options)  # type: ignore[misc]
+    assert client.post("/api/examples/nope").status_code == 400

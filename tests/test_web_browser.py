@@ -8,6 +8,8 @@ results (48x48, 16-bit), and sees the page's message for a bad upload and for a 
 
 from __future__ import annotations
 
+import base64
+
 import shutil
 import socket
 import threading
@@ -99,7 +101,16 @@ def test_the_page_restores_draws_a_mask_stops_and_downloads(server, tmp_path):
         options = page.text_content("#options") or ""  # denoise: the fields say what they are, the flag a hint
         assert "Noise level (0-255)" in options and "--sigma" in options and "Noise type" in options
         assert page.is_visible("#preview-placeholder") and not page.is_visible("#preview")  # no broken image
-        page.set_input_files("#input-image", str(files["photo"]))  # the time is estimated before Restore
+        # an image dropped on the form is uploaded as a chosen one; then the time is estimated before Restore
+        data = base64.b64encode(files["photo"].read_bytes()).decode()
+        dropped = page.evaluate_handle("""(data) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+            return transfer;
+        }""", data)
+        page.dispatch_event("#setup", "drop", {"dataTransfer": dropped})
+        page.wait_for_function("document.getElementById('info-image').textContent.includes('48x48')")
         page.wait_for_function("document.getElementById('estimate').textContent.startsWith('Estimated time: about')",
                                timeout=60_000)
         assert "on this server" in (page.text_content("#estimate") or "")
@@ -156,4 +167,24 @@ def test_the_page_restores_draws_a_mask_stops_and_downloads(server, tmp_path):
         message = page.text_content("#message") or ""
         assert message.startswith("cannot read image notes.png") and "Traceback" not in message
         assert outside == []  # the page asked nothing of any other server
+        browser.close()
+
+
+def test_an_example_restores_in_one_click(server):
+    if shutil.which("chromium") is None and not Path(CHROMIUM).exists():  # pragma: no cover
+        pytest.skip("no chromium")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(bypass_csp=True)  # the checks below evaluate scripts
+        page.goto(server)
+        page.wait_for_selector("#task option", state="attached")
+        page.select_option("#task", "deblur")
+        page.click("#example")
+        page.wait_for_function("document.getElementById('info-image').textContent.startsWith('the example')")
+        assert page.input_value("#opt-kernel") == "gaussian:1"  # the example's own options fill the form
+        page.fill("#num_iter", "15")
+        page.click("#restore")
+        status = _wait_done(page)
+        assert "15 iterations" in status
+        assert "PSNR" in (page.text_content("#result-text") or "")  # scored against the example's clean image
         browser.close()

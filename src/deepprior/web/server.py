@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from fastapi import Body, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -32,7 +33,7 @@ from ..units import duration
 from .form import form, parse_options, parse_settings
 from .jobs import Job, Jobs
 from .runner import Payload, fitted_whole, run_job
-from .uploads import Uploads
+from .uploads import Uploads, preview_png
 
 log = logging.getLogger("deepprior.web")
 
@@ -172,6 +173,27 @@ def create_app(config: ServerConfig | None = None, work_root: Path | None = None
         work = Path(tempfile.mkdtemp(prefix="job-", dir=root))
         job = jobs.submit(problem.task, work, Payload(problem, common, stem))
         return status_of(job)
+
+    @app.post("/api/examples/{task_name}")
+    def example(task_name: str) -> dict[str, Any]:
+        """The task's example (:class:`~deepprior.tasks.base.Example`) as uploads, to try in one click: its
+        images, its options (a mask as an upload), and the clean image as the reference.
+        """
+        task = TASKS.get_task(task_name)
+        if task.example is None:
+            raise InputError(f"{task.name} has no example")
+        ex = task.example()
+
+        def add(name: str, pixels: np.ndarray) -> dict[str, Any]:
+            return uploads.add(f"example-{name}.png", preview_png(pixels)).describe()
+
+        images = {name: add(name, px) for name, px in zip(task.inputs, ex.images, strict=True)}
+        options: dict[str, Any] = {}
+        for o in task.options:
+            if o.name in ex.options:
+                value = ex.options[o.name]
+                options[o.name] = add(o.name, np.asarray(value, np.float32))["id"] if o.kind == "path" else value
+        return {"images": images, "options": options, "reference": add("clean", ex.clean)}
 
     @app.post("/api/estimate")
     def estimate(body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI's way

@@ -149,6 +149,31 @@ function values() {
   return {options, settings};
 }
 
+// The task's own small example, uploaded by the server: its images, options and clean reference, in one click.
+async function tryExample() {
+  say("");
+  try {
+    const ex = await call(`/api/examples/${encodeURIComponent(state.task.name)}`, {method: "POST"});
+    for (const [input, u] of Object.entries(ex.images)) {
+      state.uploads[input] = u;
+      $("input-" + input).value = "";
+      $("info-" + input).textContent = `the example, ${u.width}x${u.height} (its clean image is the reference)`;
+    }
+    showPhoto(ex.images[state.task.inputs[state.task.inputs.length - 1]]);
+    for (const o of state.task.options) {
+      if (!(o.name in ex.options)) continue;
+      const value = ex.options[o.name];
+      if (o.kind === "path") state.maskFile = {id: value};
+      else if (o.kind === "switch") $("opt-" + o.name).checked = Boolean(value);
+      else $("opt-" + o.name).value = String(value);
+    }
+    state.reference = ex.reference;
+    estimateSoon();
+  } catch (err) {
+    say(err.message);
+  }
+}
+
 // How long the fit would take on this server, asked before Restore (the server times a short fit, cached).
 async function estimate() {
   const box = $("estimate");
@@ -292,6 +317,26 @@ async function init() {
   stop.value = state.form.settings.stop.default;
   renderTask(state.form.tasks[0].name);
   $("restore").addEventListener("click", restore);
+  $("example").addEventListener("click", tryExample);
+  // Files dropped on the form: one per image input in order, or the one image of the task.
+  const setup = $("setup");
+  setup.addEventListener("dragover", (event) => { event.preventDefault(); setup.classList.add("dropping"); });
+  setup.addEventListener("dragleave", () => setup.classList.remove("dropping"));
+  setup.addEventListener("drop", (event) => {
+    event.preventDefault();
+    setup.classList.remove("dropping");
+    const files = [...event.dataTransfer.files];
+    const inputs = state.task.inputs;
+    if (!files.length) return;
+    const targets = files.length >= inputs.length ? inputs : inputs.slice(-files.length);
+    targets.forEach((input, i) => {
+      const el = $("input-" + input);
+      const chosen = new DataTransfer();
+      chosen.items.add(files[i]);
+      el.files = chosen.files;
+      el.dispatchEvent(new Event("change"));
+    });
+  });
   $("setup").addEventListener("change", (event) => { if (event.target.type !== "file") estimateSoon(); });
   $("stop-button").addEventListener("click", () => {
     if (state.job) call(`/api/jobs/${state.job}/stop`, {method: "POST"}).catch((err) => say(err.message));
