@@ -9,7 +9,6 @@ results (48x48, 16-bit), and sees the page's message for a bad upload and for a 
 from __future__ import annotations
 
 import base64
-
 import shutil
 import socket
 import threading
