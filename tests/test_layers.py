@@ -50,7 +50,8 @@ def test_every_task_is_a_command_with_its_options_and_the_shared_settings():
         assert {o.name for o in task.options} <= dests, task.name
         assert shared <= dests, (task.name, shared - dests)
         extra = dests - shared - {o.name for o in task.options} - set(task.inputs)
-        assert extra <= {"inputs", "output", "report", "overwrite", "log_level", "verbose", *BATCH_KEYS}, (task.name, extra)
+        allowed = {"inputs", "output", "report", "overwrite", "log_level", "verbose", *BATCH_KEYS}
+        assert extra <= allowed, (task.name, extra)
 
 
 def test_cli_choices_come_from_the_registries():
