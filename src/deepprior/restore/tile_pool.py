@@ -86,7 +86,8 @@ PROGRESS_SECONDS = 1.0
 
 
 def serve() -> None:
-    """A worker's main loop: read ``(fn, args)``, answer ``("ok", fn(*args, cancel=flag, progress=...))`` or
+    """A worker's main loop: say ``("ready", None)`` once the stop signal is handled, then read ``(fn, args)``,
+    answer ``("ok", fn(*args, cancel=flag, progress=...))`` or
     ``("error", text)``, until the parent closes the pipe; meanwhile ``("progress", iteration)`` about once a
     second. The flag is set by :data:`STOP_SIGNAL`.
     """
@@ -101,6 +102,7 @@ def serve() -> None:
     calls = sys.stdin.buffer
     flag = _Flag()
     signal.signal(STOP_SIGNAL, flag.set)
+    _send(answers, ("ready", None))  # from now on the stop signal sets the flag (before, it would end us)
     last = [0.0]
 
     def progress(iteration: int) -> None:
@@ -140,6 +142,10 @@ class _Worker:
 
     def _feed(self, jobs: queue.Queue[tuple[int, Any] | None], results: queue.Queue[Any],
               fn: Callable[..., Any], halt: threading.Event) -> None:
+        try:  # a tile goes only to a worker whose stop signal is handled: until then the signal would kill it
+            _receive(self.answers)
+        except (EOFError, OSError, pickle.PickleError):
+            pass  # it died starting: the first tile it is sent reports that
         while True:
             job = jobs.get()
             if job is None:
