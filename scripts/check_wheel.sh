@@ -13,9 +13,10 @@ trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 .venv/bin/python -m build --sdist --wheel --outdir "$work/dist" . >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 wheel=$(ls "$work"/dist/*.whl)
 ls "$work"/dist/*.tar.gz >/dev/null
+listing=$(unzip -l "$wheel")  # read whole: `unzip | grep -q` can fail under pipefail when grep stops early
 for data in deepprior/py.typed deepprior/restore/report_schema.json deepprior/web/static/index.html \
             deepprior/web/static/app.js deepprior/web/static/style.css; do
-  unzip -l "$wheel" | grep -q " $data\$" || { echo "the wheel lacks $data"; exit 1; }
+  grep -q " $data\$" <<<"$listing" || { echo "the wheel lacks $data"; exit 1; }
 done
 
 "$PYTHON" -m venv "$work/venv"
