@@ -51,19 +51,29 @@ def test_stop_ends_the_running_tiles_and_keeps_the_finished(odd_rgb, tmp_path):
     assert not list((tmp_path / "w").glob("tile_*.npy"))  # no tile finished, none saved as finished
 
 
-def raise_on_tile_two(part, st, seed, fit, index, region, cancel=None, progress=None):
-    """A tile fit that fails on tile 2 (imported by name in the worker)."""
-    if index == 2:
-        raise RuntimeError("tile two is broken")
+def quick_tile(part, st, seed, fit, index, region, cancel=None, progress=None):
+    """A tile fit that returns at once (imported by name in the worker)."""
     return np.zeros((region[2] - region[0], region[3] - region[1], 3), np.float32), {
         "index": index, "region": region, "iterations": 1, "stopped_at": 1, "stop_reason": "max_iter",
         "seconds": 0.0}
 
 
-@two_cores
-def test_a_failing_tile_is_named_after_the_others_come_back(monkeypatch):
+def raise_on_tile_two(part, st, seed, fit, index, region, cancel=None, progress=None):
+    """A tile fit that fails on tile 2 (imported by name in the worker)."""
+    if index == 2:
+        raise RuntimeError("tile two is broken")
+    return quick_tile(part, st, seed, fit, index, region)
+
+
+@pytest.fixture
+def workers_import_tests(monkeypatch):
+    """The tile workers can import the fits above by name."""
     here = str(Path(__file__).parent)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
+
+
+@two_cores
+def test_a_failing_tile_is_named_after_the_others_come_back(workers_import_tests):
     items = [(None, None, 0, None, i, [0, 0, 4, 5]) for i in range(5)]
     got = []
     with pytest.raises(tile_pool.TileFailed, match="tile 2 failed: RuntimeError: tile two is broken"):
@@ -73,19 +83,10 @@ def test_a_failing_tile_is_named_after_the_others_come_back(monkeypatch):
     assert 2 not in got and {0, 1} <= set(got)
 
 
-def quick_tile(part, st, seed, fit, index, region, cancel=None, progress=None):
-    """A tile fit that returns at once (imported by name in the worker)."""
-    return np.zeros((region[2] - region[0], region[3] - region[1], 3), np.float32), {
-        "index": index, "region": region, "iterations": 1, "stopped_at": 1, "stop_reason": "max_iter",
-        "seconds": 0.0}
-
-
 @two_cores
-def test_a_stop_while_the_workers_start_ends_no_worker(monkeypatch):
+def test_a_stop_while_the_workers_start_ends_no_worker(workers_import_tests):
     # The stop signal goes only to a worker that handles it: one sent while a worker was still importing
     # PyTorch ended the worker, and its tile came back as a failure (seen once in CI, as tile 1 lost).
-    here = str(Path(__file__).parent)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
     cancel = threading.Event()
     cancel.set()  # stopped before any worker is ready
     items = [(None, None, 0, None, i, [0, 0, 4, 5]) for i in range(4)]

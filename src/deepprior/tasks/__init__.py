@@ -41,7 +41,8 @@ def build_problem(name: str, images: Sequence[ImageSource], options: Mapping[str
     every bad input (an unreadable file, a mask of another size) is refused here, in one line.
     """
     s = parse_settings(settings, common)
-    return _problem(TASKS.get_task(name), option_values(TASKS.get_task(name).options, options), images, s)
+    task = TASKS.get_task(name)
+    return _problem(task, option_values(task.options, options), images, s)
 
 
 def _problem(task: Task, values: Mapping[str, Any], images: Sequence[ImageSource], s: RunSettings) -> Problem:
