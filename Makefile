@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 # itself only asks for torch>=2.2; override TORCH_PIN to use another build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: setup browser serve demo test test-slow test-fuzz test-ray test-all lint typecheck bench-quick clean check-wheel
+.PHONY: setup docs browser serve demo test test-slow test-fuzz test-ray test-all lint typecheck bench-quick clean check-wheel
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_PIN)"
-	$(BIN)/python -m pip install -q -e ".[viz,web,dev,ray]"
+	$(BIN)/python -m pip install -q -e ".[viz,web,dev,ray,docs]"
 	touch $@
 
 setup: $(BIN)/.installed
@@ -56,8 +56,14 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# the documentation site into site/, strict (a warning, a broken link or anchor fails); the command-line page is
+# checked first against the commands (tests/test_docs.py checks it too)
+docs: setup
+	$(BIN)/python scripts/make_cli_docs.py --check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 bench-quick: setup
 	$(BIN)/deepprior bench denoise --quick
 
 clean:
-	rm -rf $(VENV) demo-output build *.egg-info
+	rm -rf $(VENV) demo-output build site *.egg-info

@@ -5,7 +5,7 @@ so that Hypothesis shrinks the recipe, not megabytes of pixels. Each clean file 
 make of it (:class:`Expected`), worked out from the file as Pillow (or, for 16-bit PNG and tifffile's TIFF,
 the array written) sees it, by the rule of :data:`MODE_RULE`.
 
-The README's "Images" section states the rule for modes other than grey, grey + alpha, RGB and RGBA;
+The docs' Images page (docs/guide/images.md) states the rule for modes other than grey, grey + alpha, RGB and RGBA;
 :data:`MODE_RULE` is that rule, as ``deepprior.io.read._from_pil`` and ``from_array`` apply it.
 """
 

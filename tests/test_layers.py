@@ -1,5 +1,5 @@
 """The structure the project promises: layers without circles, small modules, registries pinned to the CLI
-and the README."""
+and the docs' settings page."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import runpy
 from pathlib import Path
 
 import click
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "deepprior"
-README = (ROOT / "README.md").read_text()
+GUIDE = ROOT / "docs" / "guide"
 
 
 def test_no_import_cycle_anywhere_in_the_package():
@@ -65,8 +64,8 @@ def test_cli_choices_come_from_the_registries():
     assert list(params["preset"].type.choices) == list(PRESET_NAMES)  # type: ignore[attr-defined]
 
 
-def _readme_table(heading: str) -> list[list[str]]:
-    section = README.split(heading, 1)[1]
+def _docs_table(page: str, heading: str) -> list[list[str]]:
+    section = (GUIDE / page).read_text().split(heading, 1)[1]
     start = next(i for i, line in enumerate(section.splitlines()) if line.startswith("|"))
     rows = []
     for line in section.splitlines()[start:]:
@@ -76,10 +75,10 @@ def _readme_table(heading: str) -> list[list[str]]:
     return rows[2:]
 
 
-def test_the_readme_table_of_settings_maps_every_flag_to_its_keyword():
+def test_the_docs_table_of_settings_maps_every_flag_to_its_keyword():
     from deepprior.restore import Settings
 
-    rows = _readme_table("## What every restoration command accepts")
+    rows = _docs_table("options.md", "# What every restoration command accepts")
     flags = {f for row in rows for f in re.findall(r"`(--[a-z-]+)", row[0])}
     keywords = {k for row in rows for k in re.findall(r"`([a-z_]+)=", row[1])}
     params = {p.name: p for p in _command("denoise").params if isinstance(p, click.Option)}
@@ -89,20 +88,19 @@ def test_the_readme_table_of_settings_maps_every_flag_to_its_keyword():
             assert any(f in flags for f in param.opts if f.startswith("--")), name
 
 
-@pytest.mark.parametrize("heading", ["## Presets"])
-def test_the_readme_preset_table_names_every_preset_and_task(heading):
+def test_the_docs_preset_table_names_every_preset_and_task():
     from deepprior.presets import PRESET_NAMES
     from deepprior.tasks import TASKS
 
-    text = "\n".join(" ".join(r) for r in _readme_table(heading))
+    text = "\n".join(" ".join(r) for r in _docs_table("presets.md", "# Presets"))
     for name in PRESET_NAMES:
         assert f"`{name}`" in text, name
     for task in TASKS:
         assert task in text, task
 
 
-def test_readme_stop_rules_are_the_registry():
+def test_the_docs_stop_rules_are_the_registry():
     from deepprior.fit.stopping import stop_names
 
-    rows = _readme_table("## Stopping rules (`--stop`)")
+    rows = _docs_table("stopping.md", "# Stopping rules (`--stop`)")
     assert [re.findall(r"`([a-z-]+)`", r[0])[0] for r in rows] == stop_names()

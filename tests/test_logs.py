@@ -54,3 +54,23 @@ def test_the_library_never_prints_below_the_command_line() -> None:
              for n, line in enumerate(p.read_text().splitlines(), 1)
              if re.search(r"(?<![\w.])print\(", line) and not line.strip().startswith(">>>")]
     assert found == [], found
+
+
+def test_a_batch_logs_each_file_and_each_tile_at_debug(noisy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        (folder / name).write_bytes(noisy.read_bytes())
+    args = ["denoise", str(folder), "-o", str(tmp_path / "out"), "--iters", "2", "--threads", "1",
+            "--tile", "16", "--overlap", "2"]
+    result = CliRunner().invoke(cli, [*args, "--log-level", "debug"])
+    assert result.exit_code == 0, result.output
+    for name in ("a.png", "b.png"):
+        assert re.search(rf"{name}: denoise started \(serial on .+, pid \d+\)", result.output), result.output
+        assert re.search(rf"{name}: fitted in [\d.]+ s, \d+ iterations", result.output), result.output
+    assert "4 tiles to fit (0 found in the work folder), 1 at a time" in result.output, result.output
+    assert re.search(r"tile 0 \(rows 0-\d+, columns 0-\d+\): 2 iterations \(max_iter\)", result.output)
+    args[3] = str(tmp_path / "out2")
+    default = CliRunner().invoke(cli, args)  # info: the tiles' count, not each file's start or each tile
+    assert default.exit_code == 0 and "tiles to fit" in default.output, default.output
+    assert "started" not in default.output and "tile 0 (rows" not in default.output

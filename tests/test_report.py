@@ -1,4 +1,5 @@
-"""The report (``--report``) is strict JSON and follows its documented schema (README, ``report_schema.json``)."""
+"""The report (``--report``) is strict JSON and follows its documented schema (the docs' Report page and
+``report_schema.json``)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from deepprior.cli import cli
 from deepprior.fit.loop import FitResult
 from deepprior.restore.report import Restoration, report_schema, strict_json
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+REPORT_PAGE = (Path(__file__).resolve().parents[1] / "docs" / "guide" / "report.md").read_text()
 
 
 def _strict_loads(text: str):
@@ -35,7 +36,7 @@ def _validate(report) -> None:
 def test_the_schema_is_a_valid_json_schema_and_lists_the_readme_keys():
     schema = report_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    section = README.split("## The report (`--report`)", 1)[1]
+    section = REPORT_PAGE.split("# The report (`--report`)", 1)[1]
     rows = [line for line in section.split("\n## ", 1)[0].splitlines() if line.startswith("| `")]
     documented = {key for row in rows for key in re.findall(r"`(\w+)`", row.split("|")[1])}
     assert documented == set(schema["properties"])

@@ -6,6 +6,7 @@ driver writes the results. ``close`` cancels what is still running.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import signal
 from collections.abc import Iterator, Sequence
@@ -15,6 +16,8 @@ from typing import Protocol
 
 from ..errors import ConfigError
 from .worker import JobSpec, Outcome, run_job, where
+
+_log = logging.getLogger(__name__)
 
 
 class Backend(Protocol):
@@ -62,6 +65,7 @@ class Pool:
         ctx = multiprocessing.get_context("spawn")
         self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init)
         running: dict[Future[Outcome], JobSpec] = {self._executor.submit(_pool_job, s): s for s in specs}
+        _log.info("%d files, %d at a time in worker processes", len(specs), self.jobs)
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
@@ -69,6 +73,7 @@ class Pool:
                 try:
                     yield future.result()
                 except BrokenProcessPool:
+                    _log.warning("%s: its worker process died", spec.images[-1])
                     yield Outcome(spec.index, None, None, "a worker process died (killed, or out of memory); "
                                   "run the batch again with --skip-existing", where=where(self.name))
 

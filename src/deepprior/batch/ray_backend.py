@@ -9,6 +9,7 @@ arrives. Nothing is sent anywhere else: usage statistics are switched off before
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -18,6 +19,8 @@ from .worker import JobSpec, Outcome, run_job
 
 #: Times Ray runs a task again when its worker process dies (killed, out of memory, a node lost).
 MAX_RETRIES = 3
+
+_log = logging.getLogger(__name__)
 
 
 def _import_ray() -> Any:
@@ -86,6 +89,9 @@ class RayBackend:
             self.ray.shutdown()
             raise ConfigError(f"--threads {self.threads} is more than the {cpus:g} CPUs of the Ray cluster")
         self.gpus = 1 if self.ray.cluster_resources().get("GPU", 0) >= 1 else 0
+        _log.info("ray: %s, %g CPUs and %g GPUs; each file a task of %d CPUs%s", "a local cluster"
+                  if address == "local" else f"the cluster at {address}", cpus,
+                  self.ray.cluster_resources().get("GPU", 0), self.threads, " and a GPU" if self.gpus else "")
         self._pending: list[Any] = []
 
     def run(self, specs: Sequence[JobSpec]) -> Iterator[Outcome]:
@@ -95,6 +101,7 @@ class RayBackend:
         for spec in specs:
             ref = remote.remote(spec)
             order[ref] = spec
+            _log.debug("ray: %s submitted", spec.images[-1])
         self._pending = list(order)
         while self._pending:
             done, self._pending = self.ray.wait(self._pending, num_returns=1)
@@ -103,6 +110,7 @@ class RayBackend:
                 yield self.ray.get(ref)
             except self.ray.exceptions.RayError as exc:  # retries spent, or the task could not run
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                _log.warning("ray: %s failed: %s", order[ref].images[-1], first)
                 yield Outcome(order[ref].index, None, None, f"Ray task failed: {first}",
                               where={"backend": self.name})
 

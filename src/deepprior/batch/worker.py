@@ -7,6 +7,7 @@ work folders), so that a worker that dies leaves nothing half-written.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -18,6 +19,8 @@ from typing import Any
 from ..errors import DeepPriorError
 from ..io import ImageData
 from ..restore.settings import RunSettings
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,17 @@ def run_job(spec: JobSpec, backend: str = "serial", tile_map: Callable[..., Any]
     start = time.perf_counter()
     settings = spec.settings if tile_map is None else spec.settings.replace(tile_map=tile_map)
     here = where(backend)
+    source = spec.images[-1]
+    _log.debug("%s: %s started (%s on %s, pid %d)", source, spec.task, backend, here["host"], here["pid"])
     try:
         result = run_task(spec.task, spec.images, spec.options, settings)
     except (DeepPriorError, OSError) as exc:
+        _log.debug("%s: failed after %.1f s: %s", source, time.perf_counter() - start, exc)
         return Outcome(spec.index, None, None, str(exc) or type(exc).__name__,
                        where={**here, "seconds": round(time.perf_counter() - start, 3)})
     report = result.report()
+    _log.debug("%s: fitted in %.1f s, %d iterations (%s)", source, time.perf_counter() - start,
+               result.fit.iterations, result.fit.stop_reason)
     report["input"], report["output"] = str(spec.images[-1]), str(spec.output)
     return Outcome(spec.index, result.image, report, None, summary_line(result, spec.output),
                    interrupted=result.fit.stop_reason == "interrupted",

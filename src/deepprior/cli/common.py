@@ -208,7 +208,7 @@ def common_options(fn: F) -> F:
 
     options = [
         click.option("--preset", type=click.Choice(preset_names()), default=None,
-                     help="Named settings; default: fast on a CPU, paper on a GPU. See the table below."),
+                     help="Named settings (the docs' Presets page); default: fast on a CPU, paper on a GPU."),
         click.option("--net", type=click.Choice(net_names()), default=None,
                      help="Network from `deepprior nets` (default: the preset's)."),
         click.option("--iters", "num_iter", type=click.IntRange(min=1, max=MAX_ITERATIONS), default=None,
@@ -223,7 +223,8 @@ def common_options(fn: F) -> F:
         click.option("--threads", type=click.IntRange(min=1), default=None,
                      help="PyTorch CPU threads (at most the cores available to the process)."),
         click.option("--stop", type=click.Choice(stop_names()), default="auto", show_default=True,
-                     help="Stopping rule (auto: the task's measured best, see the README); --iters is the cap."),
+                     help="Stopping rule (auto: the task's measured best; see the docs' Stopping rules page); "
+                          "--iters is the cap."),
         click.option("--time-limit", type=FiniteFloatRange(min=0, min_open=True), default=None,
                      help="Seconds after which the fit stops and saves its current image."),
         click.option("--reference", type=click.Path(dir_okay=True, path_type=Path), default=None,

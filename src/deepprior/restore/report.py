@@ -52,8 +52,9 @@ class Restoration:
     output: Path | None = None
 
     def report(self) -> dict[str, Any]:
-        """The report (``--report``): strict JSON (non-finite numbers as None); see the README for the schema,
-        and :func:`report_schema` for it as a JSON Schema.
+        """The report (``--report``): strict JSON (non-finite numbers as None).
+
+        Its keys are described on the docs' Report page, and :func:`report_schema` gives them as a JSON Schema.
         """
         return strict_json({
             "task": self.task,

@@ -31,6 +31,9 @@ from .tile_pool import mapped_tiles, parallel_tiles, serial_tiles
 #: the restoration layer passes its own untiled fit.
 FitFunction = Callable[..., tuple[FitResult, Any, Any]]
 
+_log = logging.getLogger(__name__)
+
+
 def _cut(job: Problem, t_lr: Tile) -> Problem:
     from dataclasses import replace
 
@@ -285,8 +288,12 @@ def run_tiled(
         source = parallel_tiles(fit_tile, items, indexes, at_once, cancel, on_progress=hook)
     else:
         source = serial_tiles(fit_tile, items, indexes, cancel, on_progress=hook)
+    _log.info("%d tiles to fit (%d found in the work folder), %d at a time", len(todo), len(done), at_once)
     try:
         for index, image, meta in source:
+            top, left, bottom, right = meta.get("region", (0, 0, 0, 0))
+            _log.debug("tile %d (rows %d-%d, columns %d-%d): %s iterations (%s), %.1f s", index, top, bottom,
+                       left, right, meta.get("iterations"), meta.get("stop_reason"), float(meta["seconds"]))
             fitted_seconds.append(float(meta["seconds"]))
             done[index] = (image, meta)
             if meta["stop_reason"] == "interrupted":
