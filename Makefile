@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 # itself only asks for torch>=2.2; override TORCH_PIN to use another build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: setup docs browser serve demo test test-slow test-fuzz test-ray test-all lint typecheck bench-quick clean check-wheel
+.PHONY: setup docs napari-deps test-napari browser serve demo test test-slow test-fuzz test-ray test-all lint typecheck bench-quick clean check-wheel
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_PIN)"
-	$(BIN)/python -m pip install -q -e ".[viz,web,dev,ray,docs]"
+	$(BIN)/python -m pip install -q -e ".[viz,web,dev,ray,docs,napari]"
 	touch $@
 
 setup: $(BIN)/.installed
@@ -23,6 +23,18 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q --no-install-recommends chromium; \
 	  else echo "the browser test needs Chromium: sudo apt-get install chromium (it is skipped without it)"; fi; }
+
+# The napari tests' virtual X display (Xvfb: napari draws with OpenGL, which Qt's offscreen platform gets from
+# it) and the libraries Qt and vispy load: Debian's packages, installed here when missing (needs root).
+napari-deps:
+	@command -v xvfb-run >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q --no-install-recommends \
+	    xvfb xauth libfontconfig1 libglib2.0-0; \
+	  else echo "the napari tests need Xvfb: sudo apt-get install xvfb xauth libfontconfig1 libglib2.0-0"; exit 1; fi; }
+
+# the napari plugin in a headless viewer (tests/test_napari.py), in a virtual X display
+test-napari: setup napari-deps
+	QT_QPA_PLATFORM=offscreen xvfb-run -a -s "-screen 0 1280x1024x24" $(BIN)/python -m pytest -q -m napari tests/test_napari.py
 
 serve: setup
 	$(BIN)/deepprior serve

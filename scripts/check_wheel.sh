@@ -14,8 +14,11 @@ trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 wheel=$(ls "$work"/dist/*.whl)
 ls "$work"/dist/*.tar.gz >/dev/null
 listing=$(unzip -l "$wheel")  # read whole: `unzip | grep -q` can fail under pipefail when grep stops early
+# napari finds the plugin through this entry point (its manifest is the package data above)
+unzip -p "$wheel" '*.dist-info/entry_points.txt' | grep -q '^deepprior = deepprior.napari_plugin:napari.yaml$' \
+  || { echo "the wheel lacks the napari.manifest entry point"; exit 1; }
 for data in deepprior/py.typed deepprior/restore/report_schema.json deepprior/web/static/index.html \
-            deepprior/web/static/app.js deepprior/web/static/style.css; do
+            deepprior/web/static/app.js deepprior/web/static/style.css deepprior/napari_plugin/napari.yaml; do
   grep -q " $data\$" <<<"$listing" || { echo "the wheel lacks $data"; exit 1; }
 done
 
