@@ -74,3 +74,16 @@ def test_a_batch_logs_each_file_and_each_tile_at_debug(noisy: Path, tmp_path: Pa
     default = CliRunner().invoke(cli, args)  # info: the tiles' count, not each file's start or each tile
     assert default.exit_code == 0 and "tiles to fit" in default.output, default.output
     assert "started" not in default.output and "tile 0 (rows" not in default.output
+
+
+def test_quiet_prints_only_errors_and_debug_lines_carry_time_level_and_module(noisy: Path, tmp_path: Path) -> None:
+    args = ["denoise", str(noisy), "-o", str(tmp_path / "o.png"), "--iters", "2", "--threads", "1", "--tile", "16",
+            "--overlap", "2"]
+    quiet = CliRunner().invoke(cli, [*args, "-q"])
+    assert quiet.exit_code == 0 and quiet.output == "", quiet.output
+    debug = CliRunner().invoke(cli, [*args, "--overwrite", "--log-level", "debug"])
+    lines = [line for line in debug.output.splitlines() if "restore.tiled: tile 0 (rows" in line]
+    assert len(lines) == 1 and re.match(r"\d\d:\d\d:\d\d\.\d{3} DEBUG   restore\.tiled: tile 0", lines[0]), lines
+    assert re.search(r"^\d\d:\d\d:\d\d\.\d{3} INFO    restore\.run: plan: denoise", debug.output, flags=re.M)
+    failed = CliRunner().invoke(cli, [*args, "-q", "--iters", "0"])
+    assert failed.exit_code != 0 and "--iters" in failed.output

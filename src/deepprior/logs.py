@@ -4,8 +4,9 @@ The library never prints below the command line: the plan and its estimate, a lo
 tiles' warnings and the web server's messages go through :mod:`logging` under ``deepprior.*``. A program
 that uses the API sees the warnings (Python's default) and configures the rest as it configures any
 library's log. Every ``deepprior`` command shows the log on standard error from ``info`` up, or from the
-level its ``--log-level`` (``-v``: ``debug``) gives, each line as the message alone, warnings and errors
-prefixed by their level.
+level its ``--log-level`` (``-v``: ``debug``; ``-q``: ``error``) gives: from ``info`` up each line is the message
+alone, warnings and errors prefixed by their level; at ``debug`` each line also starts with the time, the level
+and the module, for a log file (``--log-level debug 2> log.txt``).
 
 Example:
     >>> import logging
@@ -52,15 +53,26 @@ class _Format(logging.Formatter):
         return message
 
 
+class _DebugFormat(logging.Formatter):
+    """``14:02:07.312 DEBUG   batch.worker: message``: the time, the level and the module under ``deepprior``."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s.%(msecs)03d %(levelname)-7s %(module_name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.module_name = record.name.removeprefix(LOGGER + ".")
+        return super().format(record)
+
+
 def configure(level: str | int = "info") -> None:
     """Show the package's log on standard error from ``level`` up (one handler, replaced at each call)."""
     logger = logging.getLogger(LOGGER)
     for handler in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
         logger.removeHandler(handler)
     handler = _StderrHandler()
-    handler.setFormatter(_Format())
-    logger.addHandler(handler)
     logger.setLevel(level.upper() if isinstance(level, str) else level)
+    handler.setFormatter(_DebugFormat() if logger.level <= logging.DEBUG else _Format())
+    logger.addHandler(handler)
 
 
 __all__ = ["LEVELS", "LOGGER", "configure"]

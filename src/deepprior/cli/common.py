@@ -116,6 +116,15 @@ def _log_level(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         configure(level)
 
 
+def _quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """``-q``: no progress bar and a log of errors only, unless ``--log-level`` or ``-v`` says otherwise."""
+    from ..logs import configure
+
+    if value and "deepprior.log_level" not in ctx.meta:
+        configure("error")
+    return value
+
+
 def log_params() -> list[click.Parameter]:
     """``--log-level`` and ``-v``, which every command takes (the log goes to standard error)."""
     from ..logs import LEVELS
@@ -258,7 +267,8 @@ def common_options(fn: F) -> F:
         click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
                      help="Refuse larger images (read from the header, before decoding)."),
         click.option("--overwrite", is_flag=True, help="Allow the output to replace the input file."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+        click.option("-q", "--quiet", is_flag=True, callback=_quiet,
+                     help="No progress bar, no plan: only errors (unless --log-level says otherwise)."),
     ]
     for option in reversed(options):
         fn = option(fn)
