@@ -182,3 +182,20 @@ def test_a_shapes_layer_is_a_mask_too_and_super_resolution_lies_over_its_input(q
     _run(qtbot, widget)
     big = viewer.layers["photo restored (super-resolve)"]
     assert big.data.shape == (48, 48) and tuple(big.scale) == (1.0, 1.0), widget.status.text()
+
+
+def test_a_large_image_is_fitted_in_tiles_with_a_preview_of_the_restored_tiles(qtbot, viewer_and_widget) -> None:
+    viewer, widget = viewer_and_widget
+    viewer.add_image(_noisy((384, 384)), name="large")
+    _choose(widget, "denoise", 3)
+    widget.fields["sigma"].setText("25")
+    previews = []
+    viewer.layers.events.inserted.connect(lambda e: previews.append(e.value.name))
+    statuses = set()
+    widget.restore_button.click()
+    assert widget.worker is not None, widget.status.text()
+    qtbot.waitUntil(lambda: statuses.add(widget.status.text()) or widget.worker is None, timeout=180_000)
+    meta = viewer.layers["large restored (denoise)"].metadata["deepprior"]
+    assert meta["iterations"] == {"0": 27}, meta  # 9 tiles of 128 (the CPU's rule from 384x384), 3 iterations each
+    assert PREVIEW in previews
+    assert any(text.startswith("tiles: ") for text in statuses), statuses

@@ -264,3 +264,29 @@ def test_every_tasks_example_is_offered_as_uploads(client):
         assert list(ex["images"]) == list(task.inputs) and ex["reference"]["id"]
         assert set(ex["options"]) == set(task.example().options)  # type: ignore[misc]
     assert client.post("/api/examples/nope").status_code == 400
+
+
+def test_a_tiled_fit_shows_each_tiles_progress_and_pastes_the_restored_tiles_into_the_preview():
+    from deepprior.web.jobs import Live
+    from deepprior.web.runner import LiveProgress
+
+    live = Live()
+    start = np.full((8, 10, 3), 0.25, np.float32)
+    watcher = LiveProgress(live, preview_every=3600, start=start)
+    watcher.on_tiles(4, 100, (16, 20))  # a x2 job: the input enlarged under the tiles
+    assert live.total == 400 and live.tiles == {"count": 4, "done": 0, "running": []}
+    watcher.on_tile_progress(0, 30)
+    watcher.on_tile_progress(1, 10)
+    assert live.iteration == 40 and live.tiles["running"] == [(0, 30), (1, 10)]
+    watcher.on_tile_done(0, [0, 0, 8, 10], np.ones((8, 10, 3), np.float32), {"stop_reason": "max_iter"})
+    assert live.tiles == {"count": 4, "done": 1, "running": [(1, 10)]} and live.iteration == 110
+    assert live.preview_version == 1  # the first tile gives a preview at once; then every preview_every seconds
+    watcher.on_tile_done(1, [0, 10, 8, 20], np.ones((8, 10, 3), np.float32), {})
+    assert live.preview_version == 1
+    for index, region in ((2, [8, 0, 16, 10]), (3, [8, 10, 16, 20])):
+        watcher.on_tile_done(index, region, np.zeros((8, 10, 3), np.float32), {})
+    assert live.preview_version == 2 and live.iteration == 400  # the last tile always shows
+    from PIL import Image
+
+    shown = np.asarray(Image.open(__import__("io").BytesIO(live.preview)))
+    assert shown.shape == (16, 20, 3) and shown[0, 0, 0] == 255 and shown[15, 19, 0] == 0

@@ -187,3 +187,59 @@ def test_an_example_restores_in_one_click(server):
         assert "15 iterations" in status
         assert "PSNR" in (page.text_content("#result-text") or "")  # scored against the example's clean image
         browser.close()
+
+
+def _shoot(page, tmp_path: Path, name: str) -> None:
+    """A screenshot of the page into $DEEPPRIOR_SCREENSHOTS (the docs' pictures: docs/images), else tmp_path."""
+    import os
+
+    folder = Path(os.environ.get("DEEPPRIOR_SCREENSHOTS") or tmp_path)
+    page.screenshot(path=str(folder / f"web-page-{name}.png"), full_page=True)
+
+
+def test_a_large_photo_is_fitted_in_tiles_with_their_progress_and_a_preview_then_zoomed(server, tmp_path):
+    """A 384x384 photo is denoised in tiles by default (the CPU's rule): the page shows the tiles' progress and a
+    preview of the restored tiles over the input while it runs, then the result, zoomed and panned."""
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[0:384, 0:384] / 384
+    base = np.stack([np.sin(9 * xx), np.cos(7 * yy), np.sin(5 * (xx + yy))], axis=2) * 0.35 + 0.5
+    photo = tmp_path / "large.png"
+    io.save_image(photo, np.round(np.clip(base + rng.normal(0, 0.1, base.shape), 0, 1) * 255).astype(np.uint8))
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(bypass_csp=True, viewport={"width": 1100, "height": 900})
+        page.goto(server)
+        page.wait_for_selector("#task option", state="attached")
+        page.set_input_files("#input-image", str(photo))
+        page.wait_for_function("document.getElementById('info-image').textContent.includes('384x384')")
+        page.fill("#opt-sigma", "25")
+        page.wait_for_function("document.getElementById('estimate').textContent.startsWith('Estimated time: about')",
+                               timeout=60_000)
+        assert "9 tiles" in (page.text_content("#estimate") or ""), page.text_content("#estimate")
+        _shoot(page, tmp_path, "setup")
+        page.fill("#num_iter", "6")
+        page.click("#restore")
+        page.wait_for_function("document.getElementById('status').textContent.startsWith('tiles: ')", timeout=60_000)
+        page.wait_for_function("document.getElementById('preview-caption').textContent.includes('of 9 tiles')",
+                               timeout=60_000)
+        assert page.is_visible("#preview")
+        _shoot(page, tmp_path, "tiles")
+        status = _wait_done(page, 120_000)
+        assert "54 iterations" in status, status  # 9 tiles of 6
+        page.wait_for_function("document.getElementById('after').naturalWidth === 384")
+        fit = page.evaluate("document.getElementById('after').getBoundingClientRect().width")
+        page.select_option("#zoom", "4")
+        zoomed = page.evaluate("document.getElementById('after').getBoundingClientRect().width")
+        assert round(fit) == 420 and round(zoomed) == 4 * 384, (fit, zoomed)
+        assert page.evaluate("document.getElementById('before').getBoundingClientRect().width") == zoomed
+        page.locator("#viewport").scroll_into_view_if_needed()
+        box = page.locator("#viewport").bounding_box()
+        page.mouse.move(box["x"] + 300, box["y"] + 300)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 100, box["y"] + 150, steps=5)
+        page.mouse.up()
+        scrolled = page.evaluate("[document.getElementById('viewport').scrollLeft, "
+                                 "document.getElementById('viewport').scrollTop]")
+        assert scrolled == [200, 150], scrolled  # dragged: the zoomed image moved with the pointer
+        _shoot(page, tmp_path, "result")
+        browser.close()

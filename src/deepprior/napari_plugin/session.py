@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ..fit.loop import Callback, Fitter, StepState
-from ..restore import Problem, restore
+from ..fit.loop import Fitter, StepState
+from ..restore import restore
+from ..restore.callbacks import TileCanvas, TileWatcher
 from ..tasks import build_problem
 
 
@@ -36,16 +37,23 @@ class Live:
     finished: dict[int, np.ndarray] = field(default_factory=dict)
     stop_reasons: dict[int, str] = field(default_factory=dict)
     iterations: dict[int, int] = field(default_factory=dict)
+    tiles: tuple[int, int] | None = None  # a tiled fit: (restored, count)
 
 
-class LivePreview(Callback):
+class LivePreview(TileWatcher):
     """Writes a running fit's iteration and, every ``preview_every`` seconds, its averaged image into a
-    :class:`Live` (the first iteration always gives one).
+    :class:`Live` (the first iteration always gives one). A tiled fit (a large image) counts its tiles'
+    iterations instead, and its preview is the input with the restored tiles pasted over it.
     """
 
-    def __init__(self, live: Live, *, preview_every: float = 1.0) -> None:
+    def __init__(self, live: Live, *, preview_every: float = 1.0, start: np.ndarray | None = None) -> None:
         self.live, self.preview_every = live, preview_every
         self._last = -float("inf")
+        self._start = start
+        self._canvas: TileCanvas | None = None
+        self._cap, self._count = 0, 0
+        self._done: set[int] = set()
+        self._running: dict[int, int] = {}
 
     def on_start(self, fitter: Fitter) -> None:
         self.live.total, self.live.iteration = fitter.config.num_iter, 0
@@ -60,12 +68,28 @@ class LivePreview(Callback):
             self.live.preview = image[0].permute(1, 2, 0).float().cpu().numpy()
             self.live.preview_version += 1
 
+    def on_tiles(self, count: int, cap: int, output_shape: tuple[int, int]) -> None:
+        self._cap, self._count = cap, count
+        self.live.total, self.live.iteration, self.live.tiles = count * cap, 0, (0, count)
+        if self._start is not None:
+            self._canvas = TileCanvas(self._start, output_shape)
 
-def whole(problem: Problem, settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The widget shows the fit as it goes, which a tiled fit does not report: the image is fitted whole unless
-    it would not fit the memory budget (as on the web page).
-    """
-    return {"tile": 0, **settings} if problem.tileable else dict(settings)
+    def on_tile_progress(self, index: int, iteration: int) -> None:
+        self._running[index] = iteration
+        self.live.iteration = len(self._done) * self._cap + sum(self._running.values())
+
+    def on_tile_done(self, index: int, region: Sequence[int], image: np.ndarray, meta: dict[str, Any]) -> None:
+        self._running.pop(index, None)
+        self._done.add(index)
+        self.live.iteration = len(self._done) * self._cap + sum(self._running.values())
+        self.live.tiles = (len(self._done), self._count)
+        now = time.perf_counter()
+        if self._canvas is not None:
+            self._canvas.paste(region, image)
+            if now - self._last >= self.preview_every or len(self._done) == self._count:
+                self._last = now
+                self.live.preview = self._canvas.pixels.copy()
+                self.live.preview_version += 1
 
 
 class Session:
@@ -97,9 +121,10 @@ class Session:
                 break
             self.live.slice = i
             problem = self.problems[i]
-            callback = LivePreview(self.live, preview_every=self.preview_every)
-            result = restore(problem, None, **whole(problem, self.settings), callbacks=[callback],
-                             cancel=self.cancel)
+            shown = problem.input_for_score if problem.input_for_score is not None else problem.image.pixels
+            callback = LivePreview(self.live, preview_every=self.preview_every, start=shown)
+            self.live.tiles = None
+            result = restore(problem, None, **self.settings, callbacks=[callback], cancel=self.cancel)
             self.live.finished[i] = result.image.pixels
             self.live.stop_reasons[i] = result.fit.stop_reason
             self.live.iterations[i] = result.fit.iterations
@@ -109,4 +134,4 @@ class Session:
         self.cancel.set()
 
 
-__all__ = ["Live", "LivePreview", "Session", "whole"]
+__all__ = ["Live", "LivePreview", "Session"]

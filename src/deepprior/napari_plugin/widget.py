@@ -278,7 +278,10 @@ class RestoreWidget(QWidget):
         count = self._running["count"]
         where = f"slice {live.slice + 1} of {count}: " if count > 1 else ""
         loss = f", loss {live.loss:.5f}" if live.loss is not None else ""
-        if not session.cancel.is_set():
+        if not session.cancel.is_set() and live.tiles is not None:
+            self._say(f"{where}tiles: {live.tiles[0]} of {live.tiles[1]} restored (iterations {live.iteration} "
+                      f"of at most {live.total})")
+        elif not session.cancel.is_set():
             self._say(f"{where}iteration {live.iteration} of at most {live.total}{loss}")
         if live.preview is not None and live.preview_version != self._shown_preview:
             self._shown_preview = live.preview_version

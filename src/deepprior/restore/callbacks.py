@@ -211,3 +211,40 @@ def snapshot_list(snapshots: Sequence[int] | str | None) -> list[int]:
     if any(v < 1 for v in values):
         raise ConfigError(f"snapshot iterations must be >= 1, got {values}")
     return sorted(set(values))
+
+
+class TileWatcher(Callback):
+    """A callback that also follows a tiled fit (its tiles run elsewhere: in worker processes or on Ray).
+
+    Given in ``callbacks``, a whole fit calls it as any :class:`~deepprior.fit.loop.Callback`; a tiled fit
+    calls these instead, in the restoring thread: the web page and the napari widget show a tiled fit's
+    progress and a preview of the finished tiles with them.
+    """
+
+    def on_tiles(self, count: int, cap: int, output_shape: tuple[int, int]) -> None:
+        """Called once: the number of tiles, each tile's iteration cap, and the output's ``(height, width)``."""
+
+    def on_tile_progress(self, index: int, iteration: int) -> None:
+        """Called as a tile's fit goes (every few iterations from a worker process)."""
+
+    def on_tile_done(self, index: int, region: Sequence[int], image: np.ndarray, meta: dict[str, Any]) -> None:
+        """Called when a tile is restored (or found in the work folder): ``region`` is ``(top, left, bottom,
+        right)`` in the output, ``image`` its pixels (``H x W x C`` in [0, 1]), ``meta`` its summary.
+        """
+
+
+class TileCanvas:
+    """A tiled fit's preview: the input (enlarged to the output's size, nearest) with each restored tile pasted
+    over it as it comes, for a :class:`TileWatcher` to show (tiles are pasted, not blended: a preview).
+    """
+
+    def __init__(self, start: np.ndarray, output_shape: tuple[int, int]) -> None:
+        h, w = output_shape
+        rows = np.arange(h) * start.shape[0] // h
+        cols = np.arange(w) * start.shape[1] // w
+        self.pixels = np.array(start[rows][:, cols], np.float32)
+
+    def paste(self, region: Sequence[int], image: np.ndarray) -> None:
+        top, left, bottom, right = (int(v) for v in region)
+        tile = np.asarray(image, np.float32).reshape(bottom - top, right - left, -1)
+        self.pixels[top:bottom, left:right] = tile[..., :self.pixels.shape[2]]

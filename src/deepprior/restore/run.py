@@ -28,7 +28,7 @@ from ..metrics import psnr as psnr_metric
 from ..metrics import ssim as ssim_metric
 from ..nets.common import NetConfig
 from ..physics.base import ForwardOperator
-from .callbacks import FrameRecorder, ProgressBar, Snapshots, default_frames, snapshot_list
+from .callbacks import FrameRecorder, ProgressBar, Snapshots, TileWatcher, default_frames, snapshot_list
 from .checks import check_outputs, parse_settings
 from .plan import Plan, make_plan
 from .problem import Problem, Settings
@@ -244,7 +244,8 @@ def restore(problem: Problem, settings: Settings | RunSettings | None = None, **
             raise ConfigError("--animation and --snapshots are not available with tiling")
         result, tiles_report = run_tiled(problem, rs, tile=tile, overlap=overlap, work_dir=s.tiling.work_dir,
                                          resume=s.tiling.resume, quiet=run.quiet, fit=fit_problem, cancel=run.cancel,
-                                         tile_map=run.tile_map, workers=workers)
+                                         tile_map=run.tile_map, workers=workers,
+                                         watchers=[c for c in run.callbacks if isinstance(c, TileWatcher)])
         tiles_report = {"overlap": overlap, "why": plan.why, "workers": workers,
                         **tiles_report}
         net_config, padding = rs.net_config, {"bottom": 0, "right": 0}

@@ -11,7 +11,7 @@ import io as _bytesio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from ..errors import ConfigError, InputError
 from ..fit.loop import Callback, FitResult, StepState
 from ..fit.protocols import CancelFlag
 from ..tiling import Blender, Tile, tile_weights
+from .callbacks import TileWatcher
 from .problem import Problem
 from .resolve import Resolved
 from .tile_pool import mapped_tiles, parallel_tiles, serial_tiles
@@ -214,6 +215,7 @@ def run_tiled(
     tile_map: TileMap | None = None,
     cancel: CancelFlag | None = None,
     workers: int = 1,
+    watchers: Sequence[TileWatcher] = (),
 ) -> tuple[FitResult, dict[str, Any]]:
     """Restore ``job`` tile by tile with ``fit``; tile ``i`` is fitted with seed ``seed + i``, so runs are
     repeatable.
@@ -227,7 +229,8 @@ def run_tiled(
     The tiles not found in the work folder are fitted ``workers`` at a time in processes of one thread each
     (:func:`~deepprior.restore.tile_pool.parallel_tiles`), or through ``tile_map`` (in parallel, elsewhere),
     or one after another in this process; each is saved to the work folder as its result arrives. The tiles
-    are blended in tile order, so the image does not depend on which finished first.
+    are blended in tile order, so the image does not depend on which finished first. ``watchers`` are told
+    the tiles' progress and each restored tile (:class:`~deepprior.restore.callbacks.TileWatcher`).
 
     Returns:
         The blended result and the tiling report: ``tiles`` (one summary per tile fitted or resumed) and
@@ -261,6 +264,11 @@ def run_tiled(
     if bar is not None and done:
         bar.update(len(done))
     todo = [t_lr for t_lr, _ in grid if t_lr.index not in done]
+    for watcher in watchers:
+        watcher.on_tiles(len(grid), st.fit.num_iter, (h * f, w * f))
+        for t_lr, _ in grid:
+            if t_lr.index in done:
+                watcher.on_tile_done(t_lr.index, _region(t_lr.scaled(f)), *done[t_lr.index])
     items = [(_cut(job, t_lr), st, seed + t_lr.index, fit, t_lr.index, _region(t_lr.scaled(f))) for t_lr in todo]
     indexes = [t_lr.index for t_lr in todo]
     at_once = max(1, min(workers, len(todo)))
@@ -277,9 +285,12 @@ def run_tiled(
 
     def on_progress(index: int, iteration: int) -> None:
         running[index] = iteration
-        show()
+        for watcher in watchers:
+            watcher.on_tile_progress(index, iteration)
+        if bar is not None:
+            show()
 
-    hook = on_progress if bar is not None else None
+    hook = on_progress if bar is not None or watchers else None
     if interrupted or not todo:
         source: Any = iter(())
     elif tile_map is not None:
@@ -296,6 +307,8 @@ def run_tiled(
                        left, right, meta.get("iterations"), meta.get("stop_reason"), float(meta["seconds"]))
             fitted_seconds.append(float(meta["seconds"]))
             done[index] = (image, meta)
+            for watcher in watchers:
+                watcher.on_tile_done(index, meta.get("region", [0, 0, 0, 0]), image, meta)
             if meta["stop_reason"] == "interrupted":
                 interrupted = True
             elif store is not None:

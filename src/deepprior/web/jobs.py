@@ -38,6 +38,7 @@ class Live:
     preview: bytes | None = None
     preview_version: int = 0
     preview_iteration: int = 0
+    tiles: dict[str, Any] | None = None  # a tiled fit: count, done, running [[index, iteration], ...]
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 :class:`LiveProgress` is a fit callback: after every iteration it records the iteration, loss and time;
 every ``log_every`` iterations a point of the loss and PSNR curves; every ``preview_every`` seconds the
-averaged image (as :class:`~deepprior.restore.callbacks.FrameRecorder` takes it) encoded as a PNG.
+averaged image (as :class:`~deepprior.restore.callbacks.FrameRecorder` takes it) encoded as a PNG. A tiled fit
+(the default for large photos) tells it each tile's progress instead, and each restored tile, which it pastes
+into the preview over the input.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import io
-from ..fit.loop import Callback, Fitter, StepState, psnr_from_mse
+from ..fit.loop import Fitter, StepState, psnr_from_mse
 from ..restore import Problem, restore
-from ..restore.callbacks import FrameRecorder, default_frames
+from ..restore.callbacks import FrameRecorder, TileCanvas, TileWatcher, default_frames
 from .jobs import Job, Live
 from .uploads import preview_png
 
@@ -31,19 +35,26 @@ class Payload:
     stem: str
 
 
-class LiveProgress(Callback):
+class LiveProgress(TileWatcher):
     """Writes a running fit's progress into a :class:`~deepprior.web.jobs.Live` for the page.
 
     Args:
         live: where the page reads it.
         preview_every: seconds between preview images (the first iteration always gives one).
         log_every: iterations between points of the curves.
+        start: the input as the page shows it (``H x W x C`` in [0, 1]): a tiled fit's preview starts from it.
 
     """
 
-    def __init__(self, live: Live, *, preview_every: float = 2.0, log_every: int = 10) -> None:
+    def __init__(self, live: Live, *, preview_every: float = 2.0, log_every: int = 10,
+                 start: np.ndarray | None = None) -> None:
         self.live, self.preview_every, self.log_every = live, preview_every, log_every
         self._start = self._last_preview = 0.0
+        self._input = start
+        self._canvas: TileCanvas | None = None
+        self._cap = 0
+        self._done: set[int] = set()
+        self._running: dict[int, int] = {}
 
     def on_start(self, fitter: Fitter) -> None:
         self.live.total = fitter.config.num_iter
@@ -67,6 +78,45 @@ class LiveProgress(Callback):
             live.preview_version += 1
 
 
+    # -- a tiled fit ---------------------------------------------------------------------------------------
+
+    def on_tiles(self, count: int, cap: int, output_shape: tuple[int, int]) -> None:
+        self._cap, self._start, self._last_preview = cap, time.perf_counter(), -float("inf")
+        self.live.total = count * cap
+        self.live.tiles = {"count": count, "done": 0, "running": []}
+        if self._input is not None:
+            self._canvas = TileCanvas(self._input, output_shape)
+
+    def on_tile_progress(self, index: int, iteration: int) -> None:
+        self._running[index] = iteration
+        self._tally()
+
+    def on_tile_done(self, index: int, region: Any, image: np.ndarray, meta: dict[str, Any]) -> None:
+        self._running.pop(index, None)
+        self._done.add(index)
+        if self._canvas is not None:
+            self._canvas.paste(region, image)
+        self._tally()
+        tiles = self.live.tiles or {}
+        now = time.perf_counter()
+        if self._canvas is not None and (now - self._last_preview >= self.preview_every
+                                         or len(self._done) == tiles.get("count")):
+            self._last_preview = now
+            self.live.preview = preview_png(self._canvas.pixels)
+            self.live.preview_iteration = self.live.iteration
+            self.live.preview_version += 1
+
+    def _tally(self) -> None:
+        """The page's figures: iterations as done tiles' caps plus the running tiles' counts (an upper bound
+        of the work: a tile that stops early counts its whole cap).
+        """
+        live = self.live
+        live.iteration = len(self._done) * self._cap + sum(self._running.values())
+        live.seconds = time.perf_counter() - self._start
+        live.tiles = {"count": (live.tiles or {}).get("count", 0), "done": len(self._done),
+                      "running": sorted(self._running.items())}
+
+
 def _finite(value: float | None) -> float | None:
     import math
 
@@ -85,13 +135,6 @@ def curves_available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
-def fitted_whole(problem: Problem, settings: dict[str, Any]) -> dict[str, Any]:
-    """The page shows the fit as it goes, which a tiled fit does not report yet: the image is fitted whole
-    unless the form asks for tiles (or it would not fit --max-memory), as before denoising tiled by default.
-    """
-    return {"tile": 0, **settings} if problem.tileable else settings
-
-
 def run_job(job: Job, *, preview_every: float = 2.0) -> None:
     """Fit one job and write its files: the image at the input's bit depth (PNG), the report and a preview.
 
@@ -101,17 +144,16 @@ def run_job(job: Job, *, preview_every: float = 2.0) -> None:
     payload: Payload = job.payload
     work = job.work
     problem = payload.problem
-    live = LiveProgress(job.live, preview_every=preview_every)
+    shown = problem.input_for_score if problem.input_for_score is not None else problem.image.pixels
+    live = LiveProgress(job.live, preview_every=preview_every, start=shown)
     frames = _Frames(())
-    settings = fitted_whole(problem, payload.settings)
-    result = restore(problem, None, **settings, callbacks=[live, frames], cancel=job.cancel, quiet=True)
+    result = restore(problem, None, **payload.settings, callbacks=[live, frames], cancel=job.cancel, quiet=True)
     image_path = work / f"{payload.stem}_{problem.task}.png"
     result.save(image_path)
     report = result.report()
     report["input"] = payload.stem
     (work / "report.json").write_text(json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     (work / "preview.png").write_bytes(preview_png(result.image.pixels, result.image.alpha))
-    shown = problem.input_for_score if problem.input_for_score is not None else problem.image.pixels
     (work / "input.png").write_bytes(preview_png(shown))  # "before": the input as the fit saw it (holes black)
     fit = result.fit
 
@@ -131,7 +173,8 @@ def run_job(job: Job, *, preview_every: float = 2.0) -> None:
 
     job.files = {"image": image_path, "report": work / "report.json", "preview": work / "preview.png",
                  "input": work / "input.png"}
-    job.lazy = {"animation": animation, **({"curves": curves} if curves_available() and fit.history else {})}
+    job.lazy = {**({"animation": animation} if frames.frames else {}),  # a tiled fit records no frames
+                **({"curves": curves} if curves_available() and fit.history else {})}
     job.summary = {"stop_reason": fit.stop_reason, "iterations": fit.iterations, "stopped_at": fit.stopped_at,
                    "seconds": round(fit.seconds, 2), "psnr": report["psnr"], "input_psnr": report["input_psnr"],
                    "ssim": report["ssim"], "bit_depth": result.image.bit_depth, "width": result.image.width,

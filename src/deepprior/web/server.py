@@ -32,7 +32,7 @@ from ..tasks import TASKS, build_problem
 from ..units import duration
 from .form import form, parse_options, parse_settings
 from .jobs import Job, Jobs
-from .runner import Payload, fitted_whole, run_job
+from .runner import Payload, run_job
 from .uploads import Uploads, preview_png
 
 log = logging.getLogger("deepprior.web")
@@ -201,12 +201,12 @@ def create_app(config: ServerConfig | None = None, work_root: Path | None = None
         (a short fit of the job's network timed here, cached), as the command line prints it.
         """
         problem, common, _ = request_of(body)
-        plan = plan_restoration(problem, None, **fitted_whole(problem, common))
+        plan = plan_restoration(problem, None, **common)
         low, high = plan.low, plan.high
         text = None
         if low is not None and high is not None:
             span = duration(high) if duration(low) == duration(high) else f"{duration(low)} to {duration(high)}"
-            text = f"about {span} on this server"
+            text = f"about {span} on this server" + (f", in {plan.tiles} tiles" if plan.tiles else "")
         return {"text": text, "low_s": low, "high_s": high, "line": plan.line()}
 
     def find(job_id: str, *, seen: bool = False) -> Job:
@@ -223,7 +223,7 @@ def create_app(config: ServerConfig | None = None, work_root: Path | None = None
         return {"id": job.id, "task": job.task, "state": job.state, "position": jobs.position(job),
                 "message": job.message, "iteration": live.iteration, "total": live.total, "loss": live.loss,
                 "seconds": round(live.seconds, 2), "seconds_left": left, "points": live.points,
-                "preview": live.preview_version, "preview_iteration": live.preview_iteration,
+                "preview": live.preview_version, "preview_iteration": live.preview_iteration, "tiles": live.tiles,
                 "summary": job.summary,
                 "files": {name: f"/api/jobs/{job.id}/files/{name}" for name in [*job.files, *job.lazy]}}
 

@@ -252,7 +252,11 @@ function show(job) {
   bar.value = job.iteration;
   let text;
   if (job.state === "queued") text = `waiting: position ${job.position} in the queue`;
-  else if (job.state === "running") {
+  else if (job.state === "running" && job.tiles) {  // a tiled fit: its tiles' progress
+    const running = job.tiles.running.map(([i, it]) => `tile ${i + 1} at iteration ${it}`).join(", ");
+    text = `tiles: ${job.tiles.done} of ${job.tiles.count} restored` + (running ? `; running ${running}` : "") +
+      `; ${seconds(job.seconds)} so far, up to ${seconds(job.seconds_left)} left`;
+  } else if (job.state === "running") {
     text = job.total ? `iteration ${job.iteration} / ${job.total}, loss ${job.loss === null ? "-" :
       job.loss.toExponential(3)}, ${seconds(job.seconds)} so far, up to ${seconds(job.seconds_left)} left`
       : "starting the fit ...";
@@ -264,8 +268,11 @@ function show(job) {
     $("preview").src = `/api/jobs/${job.id}/preview.png?v=${job.preview}`;
     $("preview").hidden = false;
     $("preview-placeholder").hidden = true;
-    $("preview-caption").textContent = `preview at iteration ${job.preview_iteration}`;
+    $("preview-caption").textContent = job.tiles ?
+      `preview: ${job.tiles.done} of ${job.tiles.count} tiles restored, over the input` :
+      `preview at iteration ${job.preview_iteration}`;
   }
+  $("curves").parentElement.hidden = Boolean(job.tiles);  // a tiled fit has no curve of the whole image
   Draw.curves($("curves"), job.points, job.total);
   if (job.state === "failed" || job.state === "cancelled") { say(job.message); finish(); }
   if (job.state === "done") { results(job); finish(); }
@@ -294,6 +301,34 @@ function results(job) {
     if (job.files[name]) a.href = job.files[name];
   }
   slide();
+}
+
+// The result zoomed for a close look: "fit" shows it 420 pixels wide, Nx gives N screen pixels per pixel;
+// the viewport scrolls, and dragging in it moves the image.
+function zoom() {
+  const z = Number($("zoom").value);
+  const img = $("after");
+  img.style.width = z && img.naturalWidth ? `${img.naturalWidth * z}px` : "";
+  slide();
+}
+
+function pan() {
+  const view = $("viewport");
+  let from = null;
+  view.addEventListener("pointerdown", (e) => {
+    e.preventDefault();  // no image drag, no text selection: the pointer moves the view
+    from = {x: e.clientX, y: e.clientY, left: view.scrollLeft, top: view.scrollTop};
+    view.classList.add("panning");
+    view.setPointerCapture(e.pointerId);
+  });
+  view.addEventListener("pointermove", (e) => {
+    if (!from) return;
+    view.scrollLeft = from.left - (e.clientX - from.x);
+    view.scrollTop = from.top - (e.clientY - from.y);
+  });
+  const end = () => { from = null; view.classList.remove("panning"); };
+  view.addEventListener("pointerup", end);
+  view.addEventListener("pointercancel", end);
 }
 
 function slide() {
@@ -357,6 +392,9 @@ async function init() {
   uploadOnChange("mask-file", "maskFile");
   uploadOnChange("reference", "reference");
   $("slider").addEventListener("input", slide);
+  $("zoom").addEventListener("change", zoom);
+  $("after").addEventListener("load", zoom);
+  pan();
   // A closed page stops its job at once (else the server cancels it once the polls stop).
   window.addEventListener("pagehide", () => {
     if (state.job && state.timer) navigator.sendBeacon(`/api/jobs/${state.job}/stop`);
