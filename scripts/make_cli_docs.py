@@ -1,7 +1,7 @@
 """Write docs/reference/cli.md from the command line itself: every command, argument and option.
 
 The commands are built from the task registry (``deepprior.tasks.TASKS``) and the shared settings, so the page
-cannot drift from them: ``tests/test_cli_docs.py`` checks that the committed page equals what this renders.
+cannot drift from them: ``tests/test_site.py`` checks that the committed page equals what this renders.
 
     .venv/bin/python scripts/make_cli_docs.py          # rewrite docs/reference/cli.md
     .venv/bin/python scripts/make_cli_docs.py --check  # exit 1, with a diff, when the page is stale

@@ -68,6 +68,8 @@ def test_a_batch_logs_each_file_and_each_tile_at_debug(noisy: Path, tmp_path: Pa
     for name in ("a.png", "b.png"):
         assert re.search(rf"{name}: denoise started \(serial on .+, pid \d+\)", result.output), result.output
         assert re.search(rf"{name}: fitted in [\d.]+ s, \d+ iterations", result.output), result.output
+        # the driver's line, whatever the backend (--jobs and Ray workers log in their own processes)
+        assert re.search(rf"{name}: done \(serial on .+, pid \d+, [\d.]+ s\)", result.output), result.output
     assert "4 tiles to fit (0 found in the work folder), 1 at a time" in result.output, result.output
     assert re.search(r"tile 0 \(rows 0-\d+, columns 0-\d+\): 2 iterations \(max_iter\)", result.output)
     args[3] = str(tmp_path / "out2")

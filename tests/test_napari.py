@@ -126,15 +126,19 @@ def test_stop_ends_the_fit_at_its_current_image_and_a_stack_continues_after_it(q
 
 def test_a_stopped_stack_continues_with_the_slices_left(qtbot, viewer_and_widget) -> None:
     viewer, widget = viewer_and_widget
-    viewer.add_image(_noisy((3, 16, 16)), name="stack")
-    _choose(widget, "denoise", 3)
+    stack = _noisy((3, 16, 16))
+    viewer.add_image(stack, name="stack")
+    _choose(widget, "denoise", 100_000)
+    widget.stop_box.setCurrentText("auto")  # a small picture stops on its own after a few hundred iterations
     widget.restore_button.click()
-    qtbot.waitUntil(lambda: widget.session is not None and 0 in widget.session.live.finished, timeout=60_000)
+    qtbot.waitUntil(lambda: widget.session is not None and widget.session.live.slice == 1, timeout=120_000)
     widget.stop_button.click()
     qtbot.waitUntil(lambda: widget.worker is None, timeout=60_000)
-    done = viewer.layers["stack restored (denoise)"].metadata["deepprior"]["done"]
-    assert 0 in done and len(done) < 3
-    _run(qtbot, widget)
+    layer = viewer.layers["stack restored (denoise)"]
+    done = layer.metadata["deepprior"]["done"]
+    assert done == [0], done
+    np.testing.assert_array_equal(layer.data[2], stack[2])  # not started: the input, not another slice's result
+    _run(qtbot, widget, timeout=300_000)
     meta = viewer.layers["stack restored (denoise)"].metadata["deepprior"]
     assert meta["done"] == [0, 1, 2] and set(meta["iterations"]) == {str(i) for i in range(3) if i not in done}
 
@@ -170,8 +174,13 @@ def test_a_shapes_layer_is_a_mask_too_and_super_resolution_lies_over_its_input(q
     viewer, widget = viewer_and_widget
     image = _noisy((24, 24))
     viewer.add_image(image, name="photo", scale=(2.0, 2.0))
-    viewer.add_shapes([np.array([[4, 4], [4, 12], [12, 12], [12, 4]])], shape_type="rectangle", name="box")
+    viewer.add_shapes([np.array([[4, 4], [4, 12], [12, 12], [12, 4]])], shape_type="rectangle", name="elsewhere")
     _choose(widget, "inpaint", 4)
+    widget.fields["mask"].setCurrentText("elsewhere")  # drawn with another scale: refused, not misplaced
+    widget.restore_button.click()
+    assert widget.worker is None and "placed differently from the image" in widget.status.text()
+    viewer.add_shapes([np.array([[4, 4], [4, 12], [12, 12], [12, 4]])], shape_type="rectangle", name="box",
+                      scale=(2.0, 2.0))
     widget.fields["mask"].setCurrentText("box")
     _run(qtbot, widget)
     out = viewer.layers["photo restored (inpaint)"].data
@@ -182,6 +191,8 @@ def test_a_shapes_layer_is_a_mask_too_and_super_resolution_lies_over_its_input(q
     _run(qtbot, widget)
     big = viewer.layers["photo restored (super-resolve)"]
     assert big.data.shape == (48, 48) and tuple(big.scale) == (1.0, 1.0), widget.status.text()
+    # pixel centres: the first small pixel's centre (0) lies half a big pixel right of the big one's (-0.5)
+    assert tuple(big.translate) == (-0.5, -0.5)
 
 
 def test_a_large_image_is_fitted_in_tiles_with_a_preview_of_the_restored_tiles(qtbot, viewer_and_widget) -> None:

@@ -29,6 +29,8 @@ def test_a_layer_is_one_picture_or_a_stack(data, rgb, stacked, channels) -> None
 def test_integer_data_keeps_its_scale_and_float_data_outside_unit_is_scaled_by_its_range() -> None:
     assert intensity_of(np.array([[0, 200]], np.uint8)).high == 255
     assert intensity_of(np.array([[0, 4000]], np.uint16)).high == 65535
+    assert intensity_of(np.array([[0, 200]], np.uint16)).high == 65535  # by its type, as a 16-bit PNG is read
+    assert intensity_of(np.array([[0, 200]], np.int32)).high == 255
     counts = np.array([[100.0, 350.0], [600.0, 225.0]], np.float32)
     scale = intensity_of(counts)
     assert (scale.low, scale.high) == (100.0, 600.0)

@@ -38,9 +38,16 @@ def test_the_command_line_page_equals_what_the_commands_render(cli_docs) -> None
 def test_every_option_of_every_command_is_on_the_page_with_its_default_and_choices(cli_docs) -> None:
     page = (DOCS / "reference" / "cli.md").read_text()
     ctx = cli.make_context("deepprior", [], resilient_parsing=True)
+    commands = []
     for name in cli.list_commands(ctx):
         command = cli.get_command(ctx, name)
         assert command is not None
+        commands.append((name, command))
+        if isinstance(command, click.Group):  # deepprior bench TABLE
+            sub = command.make_context(name, [], parent=ctx, resilient_parsing=True)
+            commands += [(f"{name} {n}", command.get_command(sub, n)) for n in command.list_commands(sub)]
+    assert any(name.startswith("bench ") for name, _ in commands)
+    for name, command in commands:
         section = page.split(f"## `deepprior {name}`\n", 1)[1].split("\n## `deepprior ", 1)[0]
         for param in command.params:
             if isinstance(param, click.Option) and param.name not in cli_docs.COMMON and not param.hidden:

@@ -43,9 +43,14 @@ class Serial:
         return None
 
 
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the driver, which cancels them (a terminal sends SIGINT to the whole group)."""
+def _worker_init(level: int = logging.INFO) -> None:
+    """Workers leave Ctrl-C to the driver, which cancels them (a terminal sends SIGINT to the whole group), and
+    log at the driver's level (each file's and each tile's lines, on the shared standard error).
+    """
+    from ..logs import configure
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure(level)
 
 
 def _pool_job(spec: JobSpec) -> Outcome:
@@ -63,7 +68,9 @@ class Pool:
 
     def run(self, specs: Sequence[JobSpec]) -> Iterator[Outcome]:
         ctx = multiprocessing.get_context("spawn")
-        self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init)
+        level = logging.getLogger("deepprior").getEffectiveLevel()
+        self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_worker_init,
+                                             initargs=(level,))
         running: dict[Future[Outcome], JobSpec] = {self._executor.submit(_pool_job, s): s for s in specs}
         _log.info("%d files, %d at a time in worker processes", len(specs), self.jobs)
         while running:

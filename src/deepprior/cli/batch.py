@@ -9,6 +9,7 @@ per file to ``--reports``, ends with a summary and exits 1 when any file failed.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import time
@@ -20,6 +21,8 @@ import click
 
 from ..errors import ConfigError, DeepPriorError, InputError
 from .common import Interrupted, interrupts
+
+_log = logging.getLogger(__name__)
 
 
 def _reference_for(reference: Path | None, job: Any, batch: bool) -> Path | None:
@@ -291,6 +294,10 @@ class _Driver:
         job = self.jobs[outcome.index]
         if self.bar is not None:
             self.bar.update(1)
+        where = outcome.where
+        _log.debug("%s: %s (%s on %s, pid %s, %s s)", job.source, "failed" if outcome.image is None else
+                   "interrupted" if outcome.interrupted else "done", where.get("backend"), where.get("host"),
+                   where.get("pid"), where.get("seconds"))
         if outcome.image is None:
             if not self.batch:
                 raise InputError(outcome.error) if outcome.error else ConfigError("the fit failed")

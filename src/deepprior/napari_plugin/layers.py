@@ -1,8 +1,9 @@
 """napari layers as a task's images and masks, and the restored images back as a layer's data (no Qt here).
 
 An image layer holds one picture (``H x W``, or ``H x W x C`` when napari shows it as RGB) or a stack of them
-(``N x H x W``, ``N x H x W x C``), restored one by one. Integer data is scaled by its type's range (8-bit by 255,
-16-bit by 65535), as the command line reads files; float data in [0, 1] is taken as it is, and other float data
+(``N x H x W``, ``N x H x W x C``), restored one by one. Integer data is scaled as the command line reads files:
+8-bit by 255, 16-bit by 65535, other integers by 255 when they fit 0..255, else by 65535; float data in [0, 1]
+is taken as it is, and other float data
 is scaled from the layer's own minimum and maximum (a microscope's or a telescope's counts) and scaled back
 after, so the noise levels a task takes (``--sigma`` on the 0-255 scale) refer to that range.
 """
@@ -45,7 +46,11 @@ def intensity_of(data: np.ndarray) -> Intensity:
     if np.issubdtype(a.dtype, np.integer):
         if a.size and a.min() < 0:
             raise InputError(f"the layer holds negative integers ({a.min()}); expected 0..255 or 0..65535")
-        top = 255.0 if a.dtype.itemsize == 1 or (a.size and a.max() <= 255) else 65535.0
+        if a.dtype == np.uint8:
+            return Intensity(a.dtype, 0.0, 255.0)
+        if a.dtype == np.uint16:
+            return Intensity(a.dtype, 0.0, 65535.0)
+        top = 255.0 if a.size and a.max() <= 255 else 65535.0  # other integers: as the command line reads them
         if a.size and a.max() > 65535:
             raise InputError(f"the layer's values reach {a.max()}; expected at most 65535 for integer data")
         return Intensity(a.dtype, 0.0, top)

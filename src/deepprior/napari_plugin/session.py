@@ -20,7 +20,7 @@ import numpy as np
 
 from ..fit.loop import Fitter, StepState
 from ..restore import restore
-from ..restore.callbacks import TileCanvas, TileWatcher
+from ..restore.callbacks import TileCanvas, TileTally, TileWatcher
 from ..tasks import build_problem
 
 
@@ -51,9 +51,7 @@ class LivePreview(TileWatcher):
         self._last = -float("inf")
         self._start = start
         self._canvas: TileCanvas | None = None
-        self._cap, self._count = 0, 0
-        self._done: set[int] = set()
-        self._running: dict[int, int] = {}
+        self._tally = TileTally(0, 0)
 
     def on_start(self, fitter: Fitter) -> None:
         self.live.total, self.live.iteration = fitter.config.num_iter, 0
@@ -69,27 +67,30 @@ class LivePreview(TileWatcher):
             self.live.preview_version += 1
 
     def on_tiles(self, count: int, cap: int, output_shape: tuple[int, int]) -> None:
-        self._cap, self._count = cap, count
-        self.live.total, self.live.iteration, self.live.tiles = count * cap, 0, (0, count)
+        self._tally = TileTally(count, cap)
+        self._show()
         if self._start is not None:
             self._canvas = TileCanvas(self._start, output_shape)
 
     def on_tile_progress(self, index: int, iteration: int) -> None:
-        self._running[index] = iteration
-        self.live.iteration = len(self._done) * self._cap + sum(self._running.values())
+        self._tally.progress(index, iteration)
+        self._show()
 
     def on_tile_done(self, index: int, region: Sequence[int], image: np.ndarray, meta: dict[str, Any]) -> None:
-        self._running.pop(index, None)
-        self._done.add(index)
-        self.live.iteration = len(self._done) * self._cap + sum(self._running.values())
-        self.live.tiles = (len(self._done), self._count)
+        self._tally.done(index, meta)
+        self._show()
         now = time.perf_counter()
         if self._canvas is not None:
             self._canvas.paste(region, image)
-            if now - self._last >= self.preview_every or len(self._done) == self._count:
+            if now - self._last >= self.preview_every or self._tally.finished:
                 self._last = now
                 self.live.preview = self._canvas.pixels.copy()
                 self.live.preview_version += 1
+
+    def _show(self) -> None:
+        tally = self._tally
+        self.live.total, self.live.iteration = tally.total, tally.iteration
+        self.live.tiles = (len(tally.restored), tally.count)
 
 
 class Session:

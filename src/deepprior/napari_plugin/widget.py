@@ -8,7 +8,9 @@ change. The fit runs in a napari worker thread (:mod:`.session`); a timer polls 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +28,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..errors import DeepPriorError
+from ..errors import DeepPriorError, InputError
+from ..restore.callbacks import TileCanvas
 from ..tasks import TASKS, Option, Task
 from ..tasks.fields import parse_options, parse_settings
 from .layers import LayerImages, images_of, known_from_missing, layer_data, missing_of_labels
@@ -34,6 +37,30 @@ from .session import Live, Session
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
+
+
+@dataclass(frozen=True)
+class Running:
+    """The restore in progress: where its result goes and what the result layer records.
+
+    Attributes:
+        name: the result layer's name.
+        like: the restored layer's pictures (their scale, shape and type, for the result).
+        source: the restored layer.
+        done: the slices a previous Restore with the same inputs and settings finished.
+        signature: what those inputs and settings were (names, shapes, a hash of the data and the mask).
+
+    """
+
+    name: str
+    like: LayerImages
+    source: Any
+    done: tuple[int, ...]
+    signature: dict[str, Any]
+
+    @property
+    def count(self) -> int:
+        return len(self.like.frames)
 
 PREVIEW = "deepprior preview"
 MAX_SHOWN_ITERATIONS = 1_000_000
@@ -53,7 +80,8 @@ class RestoreWidget(QWidget):
         self.session: Session | None = None
         self.worker: Any = None
         self._shown_preview = -1
-        self._running: dict[str, Any] = {}
+        self._running: Running | None = None
+        self._watched: set[int] = set()
 
         self.task_box = QComboBox()
         for task in TASKS.values():
@@ -163,24 +191,31 @@ class RestoreWidget(QWidget):
             box.addItem("on", "true")
             box.addItem("off", "false")
             return box
-        if option.kind == "path":
-            box = QComboBox()
-            box.setProperty("layer_kinds", ("Labels", "Shapes"))
-            return box
+        if option.kind == "path":  # a mask: a Labels or Shapes layer
+            return QComboBox()
         edit = QLineEdit()
         edit.setPlaceholderText("optional" if option.default is None else f"default: {option.default}")
         return edit
 
+    def _mask_fields(self) -> dict[str, QComboBox]:
+        kinds = {o.name: o.kind for o in self.task.options}
+        return {n: f for n, f in self.fields.items() if kinds.get(n) == "path" and isinstance(f, QComboBox)}
+
     def _refresh_layers(self, *_: Any) -> None:
-        """The layer choices: image layers for the inputs, Labels and Shapes layers for masks."""
+        """The layer choices: image layers for the inputs, Labels and Shapes layers for masks (kept current as
+        layers are added, removed or renamed).
+        """
+        for layer in self.viewer.layers:
+            if id(layer) not in self._watched:
+                self._watched.add(id(layer))
+                layer.events.name.connect(self._refresh_layers)
         images = [layer.name for layer in self.viewer.layers if _kind(layer) == "Image"
                   and layer.name != PREVIEW and "deepprior" not in layer.metadata]
         masks = [layer.name for layer in self.viewer.layers if _kind(layer) in ("Labels", "Shapes")]
         for box in self.input_boxes.values():
             _fill(box, images, none=False)
-        for field in self.fields.values():
-            if isinstance(field, QComboBox) and field.property("layer_kinds"):
-                _fill(field, masks, none=True)
+        for field in self._mask_fields().values():
+            _fill(field, masks, none=True)
 
     # -- running ----------------------------------------------------------------------------------------------
 
@@ -188,19 +223,30 @@ class RestoreWidget(QWidget):
         """The option fields as text (empty: the default), and the mask layer's name if one is chosen."""
         raw: dict[str, Any] = {}
         mask = None
+        masks = self._mask_fields()
         for name, field in self.fields.items():
-            if isinstance(field, QLineEdit):
-                raw[name] = field.text()
-            elif field.property("layer_kinds"):
-                mask = field.currentData() or None
+            if name in masks:
+                mask = masks[name].currentData() or None
                 if mask:
                     raw[name] = mask
+            elif isinstance(field, QLineEdit):
+                raw[name] = field.text()
             elif isinstance(field, QComboBox):
                 raw[name] = field.currentData()
         return raw, mask
 
-    def _mask_missing(self, name: str, like: LayerImages) -> np.ndarray:
-        layer = self.viewer.layers[name]
+    def _layer(self, name: str) -> Any:
+        if name not in self.viewer.layers:
+            raise InputError(f"there is no layer {name!r} any more: choose another")
+        return self.viewer.layers[name]
+
+    def _mask_missing(self, name: str, like: LayerImages, image: Any) -> np.ndarray:
+        layer = self._layer(name)
+        if not (np.allclose(layer.scale[-2:], image.scale[-2:]) and np.allclose(layer.translate[-2:],
+                                                                                  image.translate[-2:])):
+            raise InputError(f"the mask layer {name!r} is placed differently from the image (scale "
+                             f"{list(layer.scale[-2:])} and translate {list(layer.translate[-2:])} against "
+                             f"{list(image.scale[-2:])} and {list(image.translate[-2:])}): give it the image's")
         if _kind(layer) == "Shapes":
             shapes = layer.to_masks(mask_shape=(like.height, like.width))
             missing = np.zeros((like.height, like.width), bool)
@@ -215,6 +261,8 @@ class RestoreWidget(QWidget):
             self._start()
         except DeepPriorError as exc:
             self._say(str(exc), error=True)
+        except (ValueError, TypeError, KeyError) as exc:  # a layer napari holds in a form deepprior cannot read
+            self._say(f"cannot read the layer: {exc}", error=True)
 
     def _start(self) -> None:
         from napari.qt.threading import create_worker
@@ -222,19 +270,22 @@ class RestoreWidget(QWidget):
         task = self.task
         chosen = [box.currentText() for box in self.input_boxes.values()]
         if not all(chosen):
-            raise _input_error("add an image layer first (File > Open, or File > Open Sample > deepprior)")
-        layers = [self.viewer.layers[name] for name in chosen]
+            raise InputError("add an image layer first (File > Open, or File > Open Sample > deepprior)")
+        layers = [self._layer(name) for name in chosen]
         inputs = [images_of(layer.data, rgb=bool(layer.rgb)) for layer in layers]
         count = len(inputs[0].frames)
         if any(len(i.frames) != count for i in inputs):
-            raise _input_error("the input layers have different numbers of slices")
+            raise InputError("the input layers have different numbers of slices")
         raw, mask = self._values()
-        known = known_from_missing(self._mask_missing(mask, inputs[-1]), inputs[-1]) if mask else None
+        missing = self._mask_missing(mask, inputs[-1], layers[-1]) if mask else None
+        known = known_from_missing(missing, inputs[-1]) if missing is not None else None
         settings = parse_settings({"preset": self.preset_box.currentText(), "stop": self.stop_box.currentText(),
                                    "num_iter": self.iterations.value() or "", "seed": self.seed.value()})
         name = f"{layers[-1].name} restored ({task.name})"
-        signature = {"task": task.name, "source": layers[-1].name, "shape": list(np.shape(layers[-1].data)),
-                     "options": {k: v for k, v in raw.items() if v}, "settings": settings}
+        signature = {"task": task.name, "inputs": [layer.name for layer in layers],
+                     "shape": list(np.shape(layers[-1].data)), "options": {k: v for k, v in raw.items() if v},
+                     "settings": settings, "content": _digest([*(np.asarray(x.data) for x in layers),
+                                                                *([] if missing is None else [missing])])}
         done = self._done_slices(name, signature)
         todo = [i for i in range(count) if i not in done]
         if not todo:  # everything was restored with these settings: start again
@@ -242,8 +293,7 @@ class RestoreWidget(QWidget):
         options = [parse_options(task, raw, _mask_of(known, i)) for i in range(count)]
         images = [[inp.frames[i] for inp in inputs] for i in range(count)]
         self.session = Session(task.name, images, options, settings, todo)
-        self._running = {"name": name, "like": inputs[-1], "source": layers[-1], "count": count, "done": done,
-                         "signature": signature}
+        self._running = Running(name, inputs[-1], layers[-1], tuple(done), signature)
         self.worker = create_worker(self.session.run, _start_thread=False)
         self.worker.returned.connect(self._finished)
         self.worker.errored.connect(self._failed)
@@ -275,7 +325,7 @@ class RestoreWidget(QWidget):
         live = session.live
         self.progress.setMaximum(max(live.total, 1))
         self.progress.setValue(min(live.iteration, max(live.total, 1)))
-        count = self._running["count"]
+        count = self._running.count if self._running is not None else 1
         where = f"slice {live.slice + 1} of {count}: " if count > 1 else ""
         loss = f", loss {live.loss:.5f}" if live.loss is not None else ""
         if not session.cancel.is_set() and live.tiles is not None:
@@ -285,28 +335,52 @@ class RestoreWidget(QWidget):
             self._say(f"{where}iteration {live.iteration} of at most {live.total}{loss}")
         if live.preview is not None and live.preview_version != self._shown_preview:
             self._shown_preview = live.preview_version
-            like = self._running["like"]
+            like = self._running.like if self._running is not None else None
+            if like is None:
+                return
             data = like.intensity.from_unit(live.preview if like.rgb else live.preview[:, :, 0])
+            scale, translate = self._placement(data.shape[0], stack=False)
             if PREVIEW in self.viewer.layers:
-                self.viewer.layers[PREVIEW].data = data
+                layer = self.viewer.layers[PREVIEW]
+                layer.data, layer.scale, layer.translate = data, scale, translate
             else:
-                self.viewer.add_image(data, name=PREVIEW, rgb=like.rgb, metadata={"deepprior": {"preview": True}})
+                self.viewer.add_image(data, name=PREVIEW, rgb=like.rgb, metadata={"deepprior": {"preview": True}},
+                                      scale=scale, translate=translate)
+
+    def _placement(self, height: int, *, stack: bool) -> tuple[list[float], list[float]]:
+        """The scale and translate that lay a picture of ``height`` rows (``stack``: a stack of them) over the
+        restored layer (a super-resolved one has smaller pixels; napari places pixel centres, hence the
+        half-pixel shift).
+        """
+        run = self._running
+        assert run is not None
+        source = run.source
+        factor = run.like.height / height
+        scale, translate = list(source.scale), list(source.translate)
+        for axis in (-2, -1):
+            out = source.scale[axis] * factor
+            translate[axis] = source.translate[axis] + (out - source.scale[axis]) / 2
+            scale[axis] = out
+        return (scale, translate) if stack else (scale[-2:], translate[-2:])
 
     def _finished(self, live: Live) -> None:
         self._poll()
-        self._end()
         run = self._running
-        like: LayerImages = run["like"]
+        self._end()
+        if run is None:
+            return
+        like = run.like
         if not live.finished:
             self._say("stopped before any image was fitted")
             return
-        first = next(iter(live.finished.values()))
-        shaped = LayerImages(tuple([first] * run["count"]), like.stacked, like.rgb, like.intensity)
-        name = run["name"]
-        data = np.array(layer_data([first] * run["count"], shaped))
-        done = list(run["done"])
-        if name in self.viewer.layers and np.shape(self.viewer.layers[name].data) == data.shape and done:
-            data = np.array(self.viewer.layers[name].data)
+        out_shape = next(iter(live.finished.values())).shape[:2]
+        name = run.name
+        done = list(run.done)
+        old = self.viewer.layers[name] if name in self.viewer.layers else None
+        frames = [TileCanvas(f, out_shape).pixels for f in like.frames]  # not fitted: the input, enlarged
+        data = np.array(layer_data(frames, like))
+        if old is not None and done and np.shape(old.data) == data.shape:
+            data = np.array(old.data)  # continuing: the slices restored before
         for i, pixels in live.finished.items():
             frame = like.intensity.from_unit(pixels if like.rgb else pixels[:, :, 0])
             if like.stacked:
@@ -315,24 +389,19 @@ class RestoreWidget(QWidget):
                 data = frame
             if live.stop_reasons[i] != "interrupted":
                 done.append(i)
-        meta = {"deepprior": {"signature": run["signature"], "done": sorted(set(done)),
+        meta = {"deepprior": {"signature": run.signature, "done": sorted(set(done)),
                               "stop_reasons": {str(k): v for k, v in live.stop_reasons.items()},
                               "iterations": {str(k): v for k, v in live.iterations.items()}}}
-        source = run["source"]
-        factor = like.height / data.shape[-3 if like.rgb else -2] if data.ndim else 1.0
-        scale = list(source.scale)
-        scale[-2:] = [s * factor for s in scale[-2:]]
-        if name in self.viewer.layers:
-            layer = self.viewer.layers[name]
-            layer.data, layer.metadata = data, meta
+        scale, translate = self._placement(out_shape[0], stack=like.stacked)
+        if old is not None:
+            old.data, old.metadata, old.scale, old.translate = data, meta, scale, translate
         else:
-            self.viewer.add_image(data, name=name, rgb=like.rgb, metadata=meta, scale=scale,
-                                  translate=list(source.translate))
-        left = [i + 1 for i in range(run["count"]) if i not in done]
+            self.viewer.add_image(data, name=name, rgb=like.rgb, metadata=meta, scale=scale, translate=translate)
+        left = [i + 1 for i in range(run.count) if i not in done]
         last = live.stop_reasons[max(live.finished)]
         fitted = ", ".join(f"{live.iterations[i]} iterations ({live.stop_reasons[i]})" for i in sorted(live.finished))
-        if left:
-            self._say(f"stopped: {name} holds {len(done)} of {run['count']} slices restored ({fitted}); Restore "
+        if left and run.count > 1:
+            self._say(f"stopped: {name} holds {len(set(done))} of {run.count} slices restored ({fitted}); Restore "
                       f"continues with slice{'s' if len(left) > 1 else ''} {', '.join(map(str, left))}")
         elif last == "interrupted":
             self._say(f"stopped: {name} holds the image at its current iteration ({fitted})")
@@ -382,10 +451,14 @@ def _mask_of(known: list[np.ndarray] | None, index: int) -> Callable[[str], np.n
     return lambda _name: None if known is None else known[index]
 
 
-def _input_error(text: str) -> DeepPriorError:
-    from ..errors import InputError
-
-    return InputError(text)
+def _digest(arrays: list[np.ndarray]) -> str:
+    """A short hash of the arrays' shapes and bytes: a result layer continues only the same inputs."""
+    h = hashlib.sha1(usedforsecurity=False)
+    for a in arrays:
+        c = np.ascontiguousarray(a)
+        h.update(f"{c.shape}{c.dtype}".encode())
+        h.update(c.tobytes())
+    return h.hexdigest()[:16]
 
 
 __all__ = ["PREVIEW", "RestoreWidget"]

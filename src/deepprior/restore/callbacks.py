@@ -246,5 +246,41 @@ class TileCanvas:
 
     def paste(self, region: Sequence[int], image: np.ndarray) -> None:
         top, left, bottom, right = (int(v) for v in region)
-        tile = np.asarray(image, np.float32).reshape(bottom - top, right - left, -1)
+        tile = np.asarray(image, np.float32)
+        if tile.ndim == 2:
+            tile = tile[:, :, None]
+        if tile.shape[:2] != (bottom - top, right - left):
+            raise ValueError(f"a tile of {tile.shape[:2]} does not fill its region {list(region)}")
         self.pixels[top:bottom, left:right] = tile[..., :self.pixels.shape[2]]
+
+
+class TileTally:
+    """A tiled fit's progress as the front ends show it: tiles restored, tiles running at their iteration, and
+    the iterations so far as the restored tiles' caps plus the running tiles' counts (an upper bound of the work:
+    a tile that stops early counts its whole cap). A tile that an interrupt ended is not counted as restored.
+    """
+
+    def __init__(self, count: int, cap: int) -> None:
+        self.count, self.cap = count, cap
+        self.restored: set[int] = set()
+        self.running: dict[int, int] = {}
+
+    def progress(self, index: int, iteration: int) -> None:
+        self.running[index] = iteration
+
+    def done(self, index: int, meta: dict[str, Any]) -> None:
+        self.running.pop(index, None)
+        if meta.get("stop_reason") != "interrupted":
+            self.restored.add(index)
+
+    @property
+    def iteration(self) -> int:
+        return len(self.restored) * self.cap + sum(self.running.values())
+
+    @property
+    def total(self) -> int:
+        return self.count * self.cap
+
+    @property
+    def finished(self) -> bool:
+        return len(self.restored) == self.count

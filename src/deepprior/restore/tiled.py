@@ -264,6 +264,7 @@ def run_tiled(
     if bar is not None and done:
         bar.update(len(done))
     todo = [t_lr for t_lr, _ in grid if t_lr.index not in done]
+    regions = {t_lr.index: _region(t_lr.scaled(f)) for t_lr, _ in grid}
     for watcher in watchers:
         watcher.on_tiles(len(grid), st.fit.num_iter, (h * f, w * f))
         for t_lr, _ in grid:
@@ -308,7 +309,7 @@ def run_tiled(
             fitted_seconds.append(float(meta["seconds"]))
             done[index] = (image, meta)
             for watcher in watchers:
-                watcher.on_tile_done(index, meta.get("region", [0, 0, 0, 0]), image, meta)
+                watcher.on_tile_done(index, regions[index], image, meta)
             if meta["stop_reason"] == "interrupted":
                 interrupted = True
             elif store is not None:

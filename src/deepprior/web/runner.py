@@ -21,7 +21,7 @@ import numpy as np
 from .. import io
 from ..fit.loop import Fitter, StepState, psnr_from_mse
 from ..restore import Problem, restore
-from ..restore.callbacks import FrameRecorder, TileCanvas, TileWatcher, default_frames
+from ..restore.callbacks import FrameRecorder, TileCanvas, TileTally, TileWatcher, default_frames
 from .jobs import Job, Live
 from .uploads import preview_png
 
@@ -52,9 +52,7 @@ class LiveProgress(TileWatcher):
         self._start = self._last_preview = 0.0
         self._input = start
         self._canvas: TileCanvas | None = None
-        self._cap = 0
-        self._done: set[int] = set()
-        self._running: dict[int, int] = {}
+        self._tally = TileTally(0, 0)
 
     def on_start(self, fitter: Fitter) -> None:
         self.live.total = fitter.config.num_iter
@@ -81,40 +79,33 @@ class LiveProgress(TileWatcher):
     # -- a tiled fit ---------------------------------------------------------------------------------------
 
     def on_tiles(self, count: int, cap: int, output_shape: tuple[int, int]) -> None:
-        self._cap, self._start, self._last_preview = cap, time.perf_counter(), -float("inf")
-        self.live.total = count * cap
-        self.live.tiles = {"count": count, "done": 0, "running": []}
+        self._tally = TileTally(count, cap)
+        self._start, self._last_preview = time.perf_counter(), -float("inf")
         if self._input is not None:
             self._canvas = TileCanvas(self._input, output_shape)
+        self._show()
 
     def on_tile_progress(self, index: int, iteration: int) -> None:
-        self._running[index] = iteration
-        self._tally()
+        self._tally.progress(index, iteration)
+        self._show()
 
     def on_tile_done(self, index: int, region: Any, image: np.ndarray, meta: dict[str, Any]) -> None:
-        self._running.pop(index, None)
-        self._done.add(index)
+        self._tally.done(index, meta)
+        self._show()
+        now = time.perf_counter()
         if self._canvas is not None:
             self._canvas.paste(region, image)
-        self._tally()
-        tiles = self.live.tiles or {}
-        now = time.perf_counter()
-        if self._canvas is not None and (now - self._last_preview >= self.preview_every
-                                         or len(self._done) == tiles.get("count")):
-            self._last_preview = now
-            self.live.preview = preview_png(self._canvas.pixels)
-            self.live.preview_iteration = self.live.iteration
-            self.live.preview_version += 1
+            if now - self._last_preview >= self.preview_every or self._tally.finished:
+                self._last_preview = now
+                self.live.preview = preview_png(self._canvas.pixels)
+                self.live.preview_iteration = self.live.iteration
+                self.live.preview_version += 1
 
-    def _tally(self) -> None:
-        """The page's figures: iterations as done tiles' caps plus the running tiles' counts (an upper bound
-        of the work: a tile that stops early counts its whole cap).
-        """
-        live = self.live
-        live.iteration = len(self._done) * self._cap + sum(self._running.values())
+    def _show(self) -> None:
+        tally, live = self._tally, self.live
+        live.total, live.iteration = tally.total, tally.iteration
         live.seconds = time.perf_counter() - self._start
-        live.tiles = {"count": (live.tiles or {}).get("count", 0), "done": len(self._done),
-                      "running": sorted(self._running.items())}
+        live.tiles = {"count": tally.count, "done": len(tally.restored), "running": sorted(tally.running.items())}
 
 
 def _finite(value: float | None) -> float | None:

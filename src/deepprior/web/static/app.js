@@ -253,7 +253,8 @@ function show(job) {
   let text;
   if (job.state === "queued") text = `waiting: position ${job.position} in the queue`;
   else if (job.state === "running" && job.tiles) {  // a tiled fit: its tiles' progress
-    const running = job.tiles.running.map(([i, it]) => `tile ${i + 1} at iteration ${it}`).join(", ");
+    // tiles numbered from 0, as in the log, the warnings and the report
+    const running = job.tiles.running.map(([i, it]) => `tile ${i} at iteration ${it}`).join(", ");
     text = `tiles: ${job.tiles.done} of ${job.tiles.count} restored` + (running ? `; running ${running}` : "") +
       `; ${seconds(job.seconds)} so far, up to ${seconds(job.seconds_left)} left`;
   } else if (job.state === "running") {
