@@ -8,9 +8,6 @@ change. The fit runs in a napari worker thread (:mod:`.session`); a timer polls 
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,45 +27,19 @@ from qtpy.QtWidgets import (
 
 from ..errors import DeepPriorError, InputError
 from ..restore.callbacks import TileCanvas
-from ..tasks import TASKS, Option, Task
+from ..tasks import TASKS, Task
 from ..tasks.fields import parse_options, parse_settings
+from .fields import fill, layer_kind, option_field, tooltip
 from .layers import LayerImages, images_of, known_from_missing, layer_data, missing_of_labels
+from .results import Running, digest, mask_of, placement
 from .session import Live, Session
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
 
-
-@dataclass(frozen=True)
-class Running:
-    """The restore in progress: where its result goes and what the result layer records.
-
-    Attributes:
-        name: the result layer's name.
-        like: the restored layer's pictures (their scale, shape and type, for the result).
-        source: the restored layer.
-        done: the slices a previous Restore with the same inputs and settings finished.
-        signature: what those inputs and settings were (names, shapes, a hash of the data and the mask).
-
-    """
-
-    name: str
-    like: LayerImages
-    source: Any
-    done: tuple[int, ...]
-    signature: dict[str, Any]
-
-    @property
-    def count(self) -> int:
-        return len(self.like.frames)
-
+#: The live preview layer's name (removed when the fit ends).
 PREVIEW = "deepprior preview"
 MAX_SHOWN_ITERATIONS = 1_000_000
-
-
-def _tooltip(option: Option) -> str:
-    default = "" if option.default is None else f" Default: {option.default}."
-    return f"{option.help}{default} (command line: {option.flag})"
 
 
 class RestoreWidget(QWidget):
@@ -167,8 +138,8 @@ class RestoreWidget(QWidget):
             self.input_boxes[name] = box
             self.inputs.addRow(f"{name.replace('_', ' ').capitalize()} layer", box)
         for option in task.options:
-            field = self._field(option)
-            field.setToolTip(_tooltip(option))
+            field = option_field(option)
+            field.setToolTip(tooltip(option))
             self.fields[option.name] = field
             self.options.addRow(option.title, field)
         self.preset_box.clear()
@@ -176,26 +147,6 @@ class RestoreWidget(QWidget):
         if "fast" in task.presets:
             self.preset_box.setCurrentText("fast")
         self._refresh_layers()
-
-    def _field(self, option: Option) -> QWidget:
-        if option.kind == "choice":
-            box = QComboBox()
-            box.addItem(f"default ({option.default})" if option.default is not None else "default", "")
-            for choice in option.choices:
-                box.addItem(choice, choice)
-            return box
-        if option.kind == "switch":
-            box = QComboBox()
-            default = {True: "on", False: "off"}.get(option.default, "the task's")
-            box.addItem(f"default ({default})", "")
-            box.addItem("on", "true")
-            box.addItem("off", "false")
-            return box
-        if option.kind == "path":  # a mask: a Labels or Shapes layer
-            return QComboBox()
-        edit = QLineEdit()
-        edit.setPlaceholderText("optional" if option.default is None else f"default: {option.default}")
-        return edit
 
     def _mask_fields(self) -> dict[str, QComboBox]:
         kinds = {o.name: o.kind for o in self.task.options}
@@ -209,13 +160,13 @@ class RestoreWidget(QWidget):
             if id(layer) not in self._watched:
                 self._watched.add(id(layer))
                 layer.events.name.connect(self._refresh_layers)
-        images = [layer.name for layer in self.viewer.layers if _kind(layer) == "Image"
+        images = [layer.name for layer in self.viewer.layers if layer_kind(layer) == "Image"
                   and layer.name != PREVIEW and "deepprior" not in layer.metadata]
-        masks = [layer.name for layer in self.viewer.layers if _kind(layer) in ("Labels", "Shapes")]
+        masks = [layer.name for layer in self.viewer.layers if layer_kind(layer) in ("Labels", "Shapes")]
         for box in self.input_boxes.values():
-            _fill(box, images, none=False)
+            fill(box, images, none=False)
         for field in self._mask_fields().values():
-            _fill(field, masks, none=True)
+            fill(field, masks, none=True)
 
     # -- running ----------------------------------------------------------------------------------------------
 
@@ -247,7 +198,7 @@ class RestoreWidget(QWidget):
             raise InputError(f"the mask layer {name!r} is placed differently from the image (scale "
                              f"{list(layer.scale[-2:])} and translate {list(layer.translate[-2:])} against "
                              f"{list(image.scale[-2:])} and {list(image.translate[-2:])}): give it the image's")
-        if _kind(layer) == "Shapes":
+        if layer_kind(layer) == "Shapes":
             shapes = layer.to_masks(mask_shape=(like.height, like.width))
             missing = np.zeros((like.height, like.width), bool)
             return np.asarray(np.asarray(shapes).any(axis=0)) if len(shapes) else missing
@@ -284,13 +235,13 @@ class RestoreWidget(QWidget):
         name = f"{layers[-1].name} restored ({task.name})"
         signature = {"task": task.name, "inputs": [layer.name for layer in layers],
                      "shape": list(np.shape(layers[-1].data)), "options": {k: v for k, v in raw.items() if v},
-                     "settings": settings, "content": _digest([*(np.asarray(x.data) for x in layers),
+                     "settings": settings, "content": digest([*(np.asarray(x.data) for x in layers),
                                                                 *([] if missing is None else [missing])])}
         done = self._done_slices(name, signature)
         todo = [i for i in range(count) if i not in done]
         if not todo:  # everything was restored with these settings: start again
             done, todo = [], list(range(count))
-        options = [parse_options(task, raw, _mask_of(known, i)) for i in range(count)]
+        options = [parse_options(task, raw, mask_of(known, i)) for i in range(count)]
         images = [[inp.frames[i] for inp in inputs] for i in range(count)]
         self.session = Session(task.name, images, options, settings, todo)
         self._running = Running(name, inputs[-1], layers[-1], tuple(done), signature)
@@ -333,35 +284,19 @@ class RestoreWidget(QWidget):
                       f"of at most {live.total})")
         elif not session.cancel.is_set():
             self._say(f"{where}iteration {live.iteration} of at most {live.total}{loss}")
-        if live.preview is not None and live.preview_version != self._shown_preview:
+        run = self._running
+        if run is not None and live.preview is not None and live.preview_version != self._shown_preview:
             self._shown_preview = live.preview_version
-            like = self._running.like if self._running is not None else None
-            if like is None:
-                return
+            like = run.like
             data = like.intensity.from_unit(live.preview if like.rgb else live.preview[:, :, 0])
-            scale, translate = self._placement(data.shape[0], stack=False)
+            scale, translate = placement(run.source.scale, run.source.translate, like.height / data.shape[0],
+                                         stack=False)
             if PREVIEW in self.viewer.layers:
                 layer = self.viewer.layers[PREVIEW]
                 layer.data, layer.scale, layer.translate = data, scale, translate
             else:
                 self.viewer.add_image(data, name=PREVIEW, rgb=like.rgb, metadata={"deepprior": {"preview": True}},
                                       scale=scale, translate=translate)
-
-    def _placement(self, height: int, *, stack: bool) -> tuple[list[float], list[float]]:
-        """The scale and translate that lay a picture of ``height`` rows (``stack``: a stack of them) over the
-        restored layer (a super-resolved one has smaller pixels; napari places pixel centres, hence the
-        half-pixel shift).
-        """
-        run = self._running
-        assert run is not None
-        source = run.source
-        factor = run.like.height / height
-        scale, translate = list(source.scale), list(source.translate)
-        for axis in (-2, -1):
-            out = source.scale[axis] * factor
-            translate[axis] = source.translate[axis] + (out - source.scale[axis]) / 2
-            scale[axis] = out
-        return (scale, translate) if stack else (scale[-2:], translate[-2:])
 
     def _finished(self, live: Live) -> None:
         self._poll()
@@ -392,7 +327,8 @@ class RestoreWidget(QWidget):
         meta = {"deepprior": {"signature": run.signature, "done": sorted(set(done)),
                               "stop_reasons": {str(k): v for k, v in live.stop_reasons.items()},
                               "iterations": {str(k): v for k, v in live.iterations.items()}}}
-        scale, translate = self._placement(out_shape[0], stack=like.stacked)
+        scale, translate = placement(run.source.scale, run.source.translate, like.height / out_shape[0],
+                                     stack=like.stacked)
         if old is not None:
             old.data, old.metadata, old.scale, old.translate = data, meta, scale, translate
         else:
@@ -424,41 +360,6 @@ class RestoreWidget(QWidget):
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
         self.status.setStyleSheet("color: #e05555;" if error else "")
-
-
-def _kind(layer: Any) -> str:
-    """A layer's type by name (``Image``, ``Labels``, ``Shapes``): napari hands plugins proxies of its layers,
-    whose ``type()`` is the proxy's; ``__class__`` is the layer's.
-    """
-    return str(layer.__class__.__name__)
-
-
-def _fill(box: QComboBox, names: list[str], *, none: bool) -> None:
-    current = box.currentText()
-    box.blockSignals(True)
-    box.clear()
-    if none:
-        box.addItem("(none)", "")
-    for name in names:
-        box.addItem(name, name)
-    if current in names:
-        box.setCurrentText(current)
-    box.blockSignals(False)
-
-
-def _mask_of(known: list[np.ndarray] | None, index: int) -> Callable[[str], np.ndarray | None]:
-    """What a mask field's value (the layer's name) stands for in slice ``index``: its known pixels."""
-    return lambda _name: None if known is None else known[index]
-
-
-def _digest(arrays: list[np.ndarray]) -> str:
-    """A short hash of the arrays' shapes and bytes: a result layer continues only the same inputs."""
-    h = hashlib.sha1(usedforsecurity=False)
-    for a in arrays:
-        c = np.ascontiguousarray(a)
-        h.update(f"{c.shape}{c.dtype}".encode())
-        h.update(c.tobytes())
-    return h.hexdigest()[:16]
 
 
 __all__ = ["PREVIEW", "RestoreWidget"]
