@@ -88,7 +88,11 @@ def test_cli_names_a_damaged_tile_and_refuses_another_images_folder(tmp_path, od
     runner = CliRunner()
     assert runner.invoke(cli, ["denoise", str(src), "-o", str(tmp_path / "o.png"), *args]).exit_code == 0
     (work / "tile_00002.npy").write_bytes(b"\x93NUMPY garbage")
-    result = runner.invoke(cli, ["denoise", str(src), "-o", str(tmp_path / "o.png"), *args, "--resume"])
+    quiet = runner.invoke(cli, ["denoise", str(src), "-o", str(tmp_path / "o.png"), *args, "--resume"])
+    assert quiet.exit_code == 0 and quiet.output == ""  # -q: errors only
+    (work / "tile_00002.npy").write_bytes(b"\x93NUMPY garbage")
+    result = runner.invoke(cli, ["denoise", str(src), "-o", str(tmp_path / "o.png"), *args, "--resume",
+                                 "--log-level", "warning"])  # -q with a level: the level wins
     assert result.exit_code == 0 and "Traceback" not in result.output
     assert "tile_00002.npy is damaged" in result.output and "recomputing tile 2" in result.output
     result = runner.invoke(cli, ["denoise", str(other), "-o", str(tmp_path / "p.png"), *args, "--resume"])
