@@ -20,7 +20,7 @@ import numpy as np
 
 from ..fit.loop import Fitter, StepState
 from ..restore import restore
-from ..restore.callbacks import TileCanvas, TileTally, TileWatcher
+from ..restore.callbacks import TilePreview, TileTally
 from ..tasks import build_problem
 
 
@@ -40,57 +40,36 @@ class Live:
     tiles: tuple[int, int] | None = None  # a tiled fit: (restored, count)
 
 
-class LivePreview(TileWatcher):
+class LivePreview(TilePreview):
     """Writes a running fit's iteration and, every ``preview_every`` seconds, its averaged image into a
     :class:`Live` (the first iteration always gives one). A tiled fit (a large image) counts its tiles'
     iterations instead, and its preview is the input with the restored tiles pasted over it.
     """
 
     def __init__(self, live: Live, *, preview_every: float = 1.0, start: np.ndarray | None = None) -> None:
-        self.live, self.preview_every = live, preview_every
-        self._last = -float("inf")
-        self._start = start
-        self._canvas: TileCanvas | None = None
-        self._tally = TileTally(0, 0)
+        super().__init__(start, preview_every)
+        self.live = live
 
     def on_start(self, fitter: Fitter) -> None:
         self.live.total, self.live.iteration = fitter.config.num_iter, 0
-        self._last = -float("inf")
+        self.last_preview = -float("inf")
 
     def on_step(self, state: StepState) -> None:
         self.live.iteration, self.live.loss = state.iteration, state.loss
         now = time.perf_counter()
-        if now - self._last >= self.preview_every:
-            self._last = now
+        if now - self.last_preview >= self.preview_every:
+            self.last_preview = now
             image = state.fitter.crop(state.fitter.present(state.average)).clamp(0, 1)
             self.live.preview = image[0].permute(1, 2, 0).float().cpu().numpy()
             self.live.preview_version += 1
 
-    def on_tiles(self, count: int, cap: int, output_shape: tuple[int, int]) -> None:
-        self._tally = TileTally(count, cap)
-        self._show()
-        if self._start is not None:
-            self._canvas = TileCanvas(self._start, output_shape)
-
-    def on_tile_progress(self, index: int, iteration: int) -> None:
-        self._tally.progress(index, iteration)
-        self._show()
-
-    def on_tile_done(self, index: int, region: Sequence[int], image: np.ndarray, meta: dict[str, Any]) -> None:
-        self._tally.done(index, meta)
-        self._show()
-        now = time.perf_counter()
-        if self._canvas is not None:
-            self._canvas.paste(region, image)
-            if now - self._last >= self.preview_every or self._tally.finished:
-                self._last = now
-                self.live.preview = self._canvas.pixels.copy()
-                self.live.preview_version += 1
-
-    def _show(self) -> None:
-        tally = self._tally
+    def show_tiles(self, tally: TileTally) -> None:
         self.live.total, self.live.iteration = tally.total, tally.iteration
         self.live.tiles = (len(tally.restored), tally.count)
+
+    def show_preview(self, pixels: np.ndarray) -> None:
+        self.live.preview = pixels.copy()
+        self.live.preview_version += 1
 
 
 class Session:

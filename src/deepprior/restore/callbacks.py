@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -284,3 +285,48 @@ class TileTally:
     @property
     def finished(self) -> bool:
         return len(self.restored) == self.count
+
+
+class TilePreview(TileWatcher):
+    """A tiled fit followed for a front end: a :class:`TileTally` of the tiles, and the input with the restored
+    tiles pasted over it (:class:`TileCanvas`) shown every ``preview_every`` seconds and when the last tile is
+    restored. Subclasses say where the figures go (:meth:`show_tiles`) and the preview (:meth:`show_preview`).
+
+    Args:
+        start: the input as the front end shows it (``H x W x C`` in [0, 1]); None: no preview.
+        preview_every: seconds between previews.
+
+    """
+
+    def __init__(self, start: np.ndarray | None, preview_every: float) -> None:
+        self.tile_input, self.preview_every = start, preview_every
+        self.tally = TileTally(0, 0)
+        self.canvas: TileCanvas | None = None
+        self.last_preview = -float("inf")
+
+    def show_tiles(self, tally: TileTally) -> None:
+        """Called at each change of the tiles' progress."""
+
+    def show_preview(self, pixels: np.ndarray) -> None:
+        """Called with a new preview (the canvas's pixels, to copy or encode)."""
+
+    def on_tiles(self, count: int, cap: int, output_shape: tuple[int, int]) -> None:
+        self.tally, self.last_preview = TileTally(count, cap), -float("inf")
+        if self.tile_input is not None:
+            self.canvas = TileCanvas(self.tile_input, output_shape)
+        self.show_tiles(self.tally)
+
+    def on_tile_progress(self, index: int, iteration: int) -> None:
+        self.tally.progress(index, iteration)
+        self.show_tiles(self.tally)
+
+    def on_tile_done(self, index: int, region: Sequence[int], image: np.ndarray, meta: dict[str, Any]) -> None:
+        self.tally.done(index, meta)
+        self.show_tiles(self.tally)
+        if self.canvas is None:
+            return
+        self.canvas.paste(region, image)
+        now = time.perf_counter()
+        if now - self.last_preview >= self.preview_every or self.tally.finished:
+            self.last_preview = now
+            self.show_preview(self.canvas.pixels)

@@ -21,7 +21,7 @@ import numpy as np
 from .. import io
 from ..fit.loop import Fitter, StepState, psnr_from_mse
 from ..restore import Problem, restore
-from ..restore.callbacks import FrameRecorder, TileCanvas, TileTally, TileWatcher, default_frames
+from ..restore.callbacks import FrameRecorder, TilePreview, TileTally, default_frames
 from .jobs import Job, Live
 from .uploads import preview_png
 
@@ -35,7 +35,7 @@ class Payload:
     stem: str
 
 
-class LiveProgress(TileWatcher):
+class LiveProgress(TilePreview):
     """Writes a running fit's progress into a :class:`~deepprior.web.jobs.Live` for the page.
 
     Args:
@@ -48,16 +48,14 @@ class LiveProgress(TileWatcher):
 
     def __init__(self, live: Live, *, preview_every: float = 2.0, log_every: int = 10,
                  start: np.ndarray | None = None) -> None:
-        self.live, self.preview_every, self.log_every = live, preview_every, log_every
-        self._start = self._last_preview = 0.0
-        self._input = start
-        self._canvas: TileCanvas | None = None
-        self._tally = TileTally(0, 0)
+        super().__init__(start, preview_every)
+        self.live, self.log_every = live, log_every
+        self._start = 0.0
 
     def on_start(self, fitter: Fitter) -> None:
         self.live.total = fitter.config.num_iter
         self._start = time.perf_counter()
-        self._last_preview = -float("inf")
+        self.last_preview = -float("inf")
 
     def on_step(self, state: StepState) -> None:
         live, now = self.live, time.perf_counter()
@@ -68,8 +66,8 @@ class LiveProgress(TileWatcher):
             point = {"iteration": state.iteration, "loss": _finite(state.loss),
                      "psnr_input": _finite(round(psnr_in, 3)), "psnr": _finite(fitter.psnr_reference(state.average))}
             live.points = [*live.points, point]  # a new list: the server's thread may be reading the old one
-        if now - self._last_preview >= self.preview_every:
-            self._last_preview = now
+        if now - self.last_preview >= self.preview_every:
+            self.last_preview = now
             image = state.fitter.crop(state.fitter.present(state.average)).clamp(0, 1).cpu()
             live.preview = preview_png(io.from_tensor(image))
             live.preview_iteration = state.iteration
@@ -79,33 +77,19 @@ class LiveProgress(TileWatcher):
     # -- a tiled fit ---------------------------------------------------------------------------------------
 
     def on_tiles(self, count: int, cap: int, output_shape: tuple[int, int]) -> None:
-        self._tally = TileTally(count, cap)
-        self._start, self._last_preview = time.perf_counter(), -float("inf")
-        if self._input is not None:
-            self._canvas = TileCanvas(self._input, output_shape)
-        self._show()
+        self._start = time.perf_counter()
+        super().on_tiles(count, cap, output_shape)
 
-    def on_tile_progress(self, index: int, iteration: int) -> None:
-        self._tally.progress(index, iteration)
-        self._show()
-
-    def on_tile_done(self, index: int, region: Any, image: np.ndarray, meta: dict[str, Any]) -> None:
-        self._tally.done(index, meta)
-        self._show()
-        now = time.perf_counter()
-        if self._canvas is not None:
-            self._canvas.paste(region, image)
-            if now - self._last_preview >= self.preview_every or self._tally.finished:
-                self._last_preview = now
-                self.live.preview = preview_png(self._canvas.pixels)
-                self.live.preview_iteration = self.live.iteration
-                self.live.preview_version += 1
-
-    def _show(self) -> None:
-        tally, live = self._tally, self.live
+    def show_tiles(self, tally: TileTally) -> None:
+        live = self.live
         live.total, live.iteration = tally.total, tally.iteration
         live.seconds = time.perf_counter() - self._start
         live.tiles = {"count": tally.count, "done": len(tally.restored), "running": sorted(tally.running.items())}
+
+    def show_preview(self, pixels: np.ndarray) -> None:
+        self.live.preview = preview_png(pixels)
+        self.live.preview_iteration = self.live.iteration
+        self.live.preview_version += 1
 
 
 def _finite(value: float | None) -> float | None:
