@@ -4,7 +4,10 @@ and a failing tile end the job with the finished tiles kept; and when denoising 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +68,14 @@ def raise_on_tile_two(part, st, seed, fit, index, region, cancel=None, progress=
     return quick_tile(part, st, seed, fit, index, region)
 
 
+def chatty_tile(part, st, seed, fit, index, region, cancel=None, progress=None):
+    """A tile fit that reports progress for about 3 s (imported by name in the worker)."""
+    for i in range(30):
+        progress(i)
+        time.sleep(0.1)
+    return quick_tile(part, st, seed, fit, index, region)
+
+
 @pytest.fixture
 def workers_import_tests(monkeypatch):
     """The tile workers can import the fits above by name."""
@@ -92,6 +103,18 @@ def test_a_stop_while_the_workers_start_ends_no_worker(workers_import_tests):
     items = [(None, None, 0, None, i, [0, 0, 4, 5]) for i in range(4)]
     done = list(tile_pool.parallel_tiles(quick_tile, items, list(range(4)), 2, cancel=cancel))  # no TileFailed
     assert all(meta["index"] == index for index, _, meta in done)
+
+
+def test_a_worker_whose_parent_is_gone_ends_quietly(workers_import_tests):
+    # A killed parent left each worker printing a BrokenPipeError traceback at its next progress message.
+    worker = subprocess.Popen([sys.executable, "-c", "from deepprior.restore.tile_pool import serve; serve()"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert tile_pool._receive(worker.stdout) == ("ready", None)
+    worker.stdout.close()  # the parent's end of the answers, as when the parent dies
+    tile_pool._send(worker.stdin, (chatty_tile, (None, None, 0, None, 0, [0, 0, 4, 5])))
+    _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
 
 
 def _problem(side: int):

@@ -111,16 +111,21 @@ def serve() -> None:
             last[0] = now
             _send(answers, ("progress", iteration))
 
-    while True:
-        try:
-            fn, args = _receive(calls)
-        except EOFError:
-            return
-        try:
-            answer: tuple[str, Any] = ("ok", fn(*args, cancel=flag, progress=progress))
-        except Exception as exc:  # noqa: BLE001 - reported to the parent, which names the tile
-            answer = ("error", f"{type(exc).__name__}: {exc}")
-        _send(answers, answer)
+    try:
+        while True:
+            try:
+                fn, args = _receive(calls)
+            except EOFError:
+                return
+            try:
+                answer: tuple[str, Any] = ("ok", fn(*args, cancel=flag, progress=progress))
+            except BrokenPipeError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported to the parent, which names the tile
+                answer = ("error", f"{type(exc).__name__}: {exc}")
+            _send(answers, answer)
+    except BrokenPipeError:  # the parent is gone (killed): no one to answer, and nothing to say on stderr
+        os._exit(0)
 
 
 class _Worker:

@@ -269,8 +269,8 @@ def run_tiled(
         watcher.on_tiles(len(grid), st.fit.num_iter, (h * f, w * f))
         for t_lr, _ in grid:
             if t_lr.index in done:
-                watcher.on_tile_done(t_lr.index, _region(t_lr.scaled(f)), *done[t_lr.index])
-    items = [(_cut(job, t_lr), st, seed + t_lr.index, fit, t_lr.index, _region(t_lr.scaled(f))) for t_lr in todo]
+                watcher.on_tile_done(t_lr.index, regions[t_lr.index], *done[t_lr.index])
+    items = [(_cut(job, t_lr), st, seed + t_lr.index, fit, t_lr.index, regions[t_lr.index]) for t_lr in todo]
     indexes = [t_lr.index for t_lr in todo]
     at_once = max(1, min(workers, len(todo)))
     running: dict[int, int] = {}
