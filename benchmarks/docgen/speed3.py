@@ -299,6 +299,11 @@ def combined_note() -> str:
             f"{sum(-g > FLOOR_DB for g in gaps.values())}; the furthest under is {worst}, {gaps[worst]:+.2f} dB.")
     if missing:
         head += f" Not run anywhere yet: {', '.join(missing)}, so the mean target is not decided."
+    else:
+        met = got >= TARGET_MEAN_DB and not sum(-g > FLOOR_DB for g in gaps.values())
+        head += (f" All {len(both)} have run, so issue #29's quality target (mean >= {TARGET_MEAN_DB:.2f} dB, none "
+                 f"more than {FLOOR_DB:.1f} dB under) is **{'met' if met else 'missed'}** over the nine, "
+                 f"{len(both) - len(_ran())} of them from the GPU run of the same settings.")
     return head
 
 
