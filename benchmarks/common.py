@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,24 @@ def reference_crop(data: Path, image: str = "F16") -> tuple[np.ndarray, np.ndarr
     root = data / "dip-paper/denoising/sigma25"
     noisy, gt = (io.load_image(root / f"{image}_{kind}.png").pixels[128:384, 128:384] for kind in ("noisy", "GT"))
     return noisy, gt
+
+
+def paper_tiles(data: Path, images: Sequence[str], tiles: Sequence[int], tile: int = 128,
+                overlap: int = 16) -> Iterator[tuple[str, int, list[int], np.ndarray, np.ndarray]]:
+    """Single tiles of the paper's sigma-25 images, cut as a tiled run cuts them (``tile_grid``: the core plus
+    the overlap on each side): ``(image, index, [top, left, bottom, right], noisy cut, ground-truth cut)``."""
+    from deepprior import io
+    from deepprior.tiling import tile_grid
+
+    root = data / "dip-paper/denoising/sigma25"
+    for name in images:
+        noisy = io.load_image(root / f"{name}_noisy.png").pixels
+        gt = io.load_image(root / f"{name}_GT.png").pixels
+        grid = tile_grid(noisy.shape[0], noisy.shape[1], tile, overlap)
+        for index in tiles:
+            t = grid[index]
+            cut = (slice(t.top, t.bottom), slice(t.left, t.right))
+            yield name, index, [t.top, t.left, t.bottom, t.right], noisy[cut], gt[cut]
 
 
 def mcmaster_noisy(clean: np.ndarray, name: str, sigma: float = 25) -> np.ndarray:

@@ -39,14 +39,13 @@ import numpy as np
 import torch
 
 import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
-from common import DATA, results_meta
+from common import DATA, paper_tiles, results_meta
 from deepprior import api, io
 from deepprior.fit.loop import Callback, Fitter, StepState
 from deepprior.fit.stopping.method_noise import MethodNoise
 from deepprior.metrics import psnr
 from deepprior.nets import SkipConfig, build_net
 from deepprior.tasks import denoise as denoise_task
-from deepprior.tiling import tile_grid
 
 SIGMA = 25.0
 #: The first phase of ``lr0.03-300``.
@@ -160,8 +159,9 @@ def run_sure(noisy: np.ndarray, gt: np.ndarray, seed: int = 0, cap: int = SURE_C
             break
     seconds = time.perf_counter() - started
     assert best is not None
-    peak = max(curve, key=lambda c: c[1])
-    return {"psnr": saved_psnr(best[2], gt), "iterations": it, "chosen_iteration": best[1],
+    chosen = saved_psnr(best[2], gt)
+    peak = max(curve, key=lambda c: c[1], default=[best[1], round(chosen, 3)])
+    return {"psnr": chosen, "iterations": it, "chosen_iteration": best[1],
             "seconds": round(seconds, 1), "oracle_psnr": peak[1], "oracle_iteration": peak[0], "net": "skip",
             "lr": 0.01, "precision": "fp32", "stop": "sure-min" if it < cap else "cap", "curve": curve}
 
@@ -183,27 +183,20 @@ def main() -> None:
     torch.set_num_threads(1)
     rows = json.loads(args.json.read_text())["rows"] if args.json.exists() else []
     done = {(r["image"], r["tile"], r["variant"]) for r in rows}
-    root = args.data / "dip-paper/denoising/sigma25"
-    for name in args.images:
-        noisy = io.load_image(root / f"{name}_noisy.png").pixels
-        gt = io.load_image(root / f"{name}_GT.png").pixels
-        grid = tile_grid(noisy.shape[0], noisy.shape[1], args.tile, args.overlap)
-        for index in args.tiles:
-            t = grid[index]
-            cut = (slice(t.top, t.bottom), slice(t.left, t.right))
-            for variant in args.variants:
-                if (name, index, variant) in done:
-                    continue
-                row = (run_sure(noisy[cut], gt[cut], cap=args.iters or SURE_CAP) if variant == "sure"
-                       else run_api(noisy[cut], gt[cut], variant, args.iters))
-                row = {"image": name, "tile": index, "region": [t.top, t.left, t.bottom, t.right], "variant": variant,
-                       **row, "s_per_iter": round(row["seconds"] / max(row["iterations"], 1), 4)}
-                rows.append(row)
-                print(f"{name} tile {index} {variant}: {row['psnr']:.2f} dB at {row['iterations']} it "
-                      f"({row['seconds']:.0f} s); oracle {row['oracle_psnr']:.2f} @ {row['oracle_iteration']}",
-                      flush=True)
-                meta = results_meta(__file__, args)
-                io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
+    for name, index, region, noisy, gt in paper_tiles(args.data, args.images, args.tiles, args.tile, args.overlap):
+        for variant in args.variants:
+            if (name, index, variant) in done:
+                continue
+            row = (run_sure(noisy, gt, cap=args.iters or SURE_CAP) if variant == "sure"
+                   else run_api(noisy, gt, variant, args.iters))
+            row = {"image": name, "tile": index, "region": region, "variant": variant, **row,
+                   "s_per_iter": round(row["seconds"] / max(row["iterations"], 1), 4)}
+            rows.append(row)
+            print(f"{name} tile {index} {variant}: {row['psnr']:.2f} dB at {row['iterations']} it "
+                  f"({row['seconds']:.0f} s); oracle {row['oracle_psnr']:.2f} @ {row['oracle_iteration']}",
+                  flush=True)
+            meta = results_meta(__file__, args)
+            io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
 
 
 if __name__ == "__main__":

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import _path  # noqa: F401  (puts benchmarks/ on sys.path: common, docgen)
-from common import DATA, results_meta
+from common import DATA, paper_tiles, results_meta
 from deepprior import api, io
 from deepprior.fit.stopping.method_noise import MethodNoiseConfig
-from deepprior.tiling import tile_grid
 
 #: Settings each variant passes to ``api.denoise`` on top of the defaults.
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -46,35 +45,27 @@ def main() -> None:
     args = ap.parse_args()
     rows = json.loads(args.json.read_text())["rows"] if args.json.exists() else []
     done = {(r["image"], r["tile"], r["variant"]) for r in rows}
-    root = args.data / "dip-paper/denoising/sigma25"
-    for name in args.images:
-        noisy = io.load_image(root / f"{name}_noisy.png").pixels
-        gt = io.load_image(root / f"{name}_GT.png").pixels
-        grid = tile_grid(noisy.shape[0], noisy.shape[1], args.tile, args.overlap)
-        for index in args.tiles:
-            t = grid[index]
-            for variant in args.variants:
-                if (name, index, variant) in done:
-                    continue
-                cut = (slice(t.top, t.bottom), slice(t.left, t.right))
-                start = time.perf_counter()
-                r = api.denoise(noisy[cut], sigma=25, reference=gt[cut], threads=args.threads,
-                                **VARIANTS[variant])
-                wall = time.perf_counter() - start
-                scored = [h for h in r.fit.history if h.get("psnr") is not None]
-                best = max(scored, key=lambda h: h["psnr"])
-                rows.append({"image": name, "tile": index, "region": [t.top, t.left, t.bottom, t.right],
-                             "variant": variant, "psnr": r.psnr, "iterations": r.fit.iterations,
-                             "stopped_at": r.fit.stopped_at, "seconds": round(r.fit.seconds, 1),
-                             "wall": round(wall, 1), "oracle_psnr": best["psnr"],
-                             "oracle_iteration": best["iteration"], "lr": r.config["fit"]["lr"],
-                             "precision": r.precision,
-                             "curve": [[h["iteration"], round(h["psnr"], 3)] for h in scored],
-                             "stop_pace": MethodNoiseConfig().pace(math.sqrt((t.bottom - t.top) * (t.right - t.left)))})
-                print(f"{name} tile {index} {variant}: {r.psnr:.2f} dB at {r.fit.iterations} it "
-                      f"({r.fit.seconds:.0f} s); oracle {best['psnr']:.2f} @ {best['iteration']}", flush=True)
-                meta = results_meta(__file__, args)
-                io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
+    for name, index, region, noisy, gt in paper_tiles(args.data, args.images, args.tiles, args.tile, args.overlap):
+        for variant in args.variants:
+            if (name, index, variant) in done:
+                continue
+            start = time.perf_counter()
+            r = api.denoise(noisy, sigma=25, reference=gt, threads=args.threads, **VARIANTS[variant])
+            wall = time.perf_counter() - start
+            scored = [h for h in r.fit.history if h.get("psnr") is not None]
+            best = max(scored, key=lambda h: h["psnr"])
+            rows.append({"image": name, "tile": index, "region": region, "variant": variant, "psnr": r.psnr,
+                         "iterations": r.fit.iterations,
+                         "stopped_at": r.fit.stopped_at, "seconds": round(r.fit.seconds, 1),
+                         "wall": round(wall, 1), "oracle_psnr": best["psnr"],
+                         "oracle_iteration": best["iteration"], "lr": r.config["fit"]["lr"],
+                         "precision": r.precision,
+                         "curve": [[h["iteration"], round(h["psnr"], 3)] for h in scored],
+                         "stop_pace": MethodNoiseConfig().pace(math.sqrt(noisy.shape[0] * noisy.shape[1]))})
+            print(f"{name} tile {index} {variant}: {r.psnr:.2f} dB at {r.fit.iterations} it "
+                  f"({r.fit.seconds:.0f} s); oracle {best['psnr']:.2f} @ {best['iteration']}", flush=True)
+            meta = results_meta(__file__, args)
+            io.write_bytes_atomic(args.json, json.dumps({"meta": meta, "rows": rows}, indent=1).encode())
 
 
 if __name__ == "__main__":
