@@ -9,13 +9,14 @@ from statistics import mean
 from typing import Any
 
 from docgen.markdown import table
-from docgen.results import Row, load
+from docgen.results import RESULTS, Row, load, with_companion
 
 LEVERS = "tile_levers.json"
 
 
 def _rows() -> list[Row]:
-    return list(load(LEVERS)["rows"])
+    """The rows of the results file and of its ``_b`` companion (a second process's tiles)."""
+    return with_companion(LEVERS)
 
 
 def _default(row: Row) -> Row:
@@ -78,11 +79,16 @@ def replay_change(hits: str) -> tuple[float, float]:
 
 
 def command() -> str:
-    """The command that wrote the results, from the arguments it recorded (run from the repository root)."""
-    args = load(LEVERS)["meta"]["args"]
-    return (f".venv/bin/python benchmarks/studies/tile_levers.py --images {' '.join(args['images'])} "
-            f"--tiles {' '.join(map(str, args['tiles']))} --variants {' '.join(args['variants'])} "
-            f"--json benchmarks/results/{Path(args['json']).name}")
+    """The commands that wrote the results (the file and its companion), from the arguments they recorded (run
+    from the repository root), joined by "and"."""
+    names = [LEVERS] + [n for n in (LEVERS.replace(".json", "_b.json"),) if (RESULTS / n).exists()]
+    runs = []
+    for name in names:
+        args = load(name)["meta"]["args"]
+        runs.append(f"`.venv/bin/python benchmarks/studies/tile_levers.py --images {' '.join(args['images'])} "
+                    f"--tiles {' '.join(map(str, args['tiles']))} --variants {' '.join(args['variants'])} "
+                    f"--json benchmarks/results/{Path(args['json']).name}`")
+    return " and ".join(runs)
 
 
 def _tiles() -> int:
