@@ -12,6 +12,10 @@ image size (iterations 4-13, after 3 of warm-up), so seconds drift alike; the ra
 Each row also holds ``call_s`` (the whole API call: tiles, workers' start-up, blending) and ``ratio_call``
 (that over the reference), the CPU seconds of this process and its tile workers, and the 1-minute load
 average before and after (a load above the threads given means another job shared the machine).
+
+With ``--work-dir DIR`` a tiled run saves each finished tile in ``DIR/IMAGE`` and a rerun of the same command
+resumes from them (``resume=True``): a run that a session's end cut off keeps its tiles. The row then counts
+``resumed_tiles``, and its seconds are only the last call's, so its time is not a timing.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ def main() -> None:
                     help="restore in tiles of this size (issue #20, lever 1); 0: untiled [the default's rule]")
     ap.add_argument("--overlap", type=int, default=None, help="[16, or the default rule's]")
     ap.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's)")
+    ap.add_argument("--work-dir", type=Path, default=None,
+                    help="save finished tiles in WORK_DIR/IMAGE and resume from them (a cut-off run keeps its tiles)")
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args()
     rows = json.loads(args.json.read_text())["rows"] if args.json.exists() else []
@@ -60,6 +66,10 @@ def main() -> None:
             options["lr"] = args.lr
         if not args.blind:
             options["sigma"] = 25
+        resumed = 0
+        if args.work_dir is not None:
+            options.update(work_dir=args.work_dir / name, resume=True)
+            resumed = len(list((args.work_dir / name).glob("tile_*.npy")))
         load_before = os.getloadavg()[0]
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
@@ -81,7 +91,7 @@ def main() -> None:
                      "tile": tiling.get("tile"), "overlap": tiling.get("overlap"), "workers": tiling.get("workers"),
                      "why": tiling.get("why"), "lr": r.config["fit"]["lr"], "call_s": round(call_s, 1),
                      "ratio_call": call_s / (REF_ITERS * ref_s), "cpu_s": round(cpu_s, 1),
-                     "load_1min": [round(load_before, 2), round(load_after, 2)],
+                     "load_1min": [round(load_before, 2), round(load_after, 2)], "resumed_tiles": resumed,
                      "history": r.fit.history})
         print(f"{name}: {r.psnr:.2f} dB at {r.fit.iterations} it in {r.fit.seconds:.0f} s; reference "
               f"{ref_s:.2f} s/it -> ratio {rows[-1]['ratio_to_reference']:.3f}", flush=True)

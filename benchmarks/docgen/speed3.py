@@ -49,6 +49,11 @@ def _ran() -> list[Row]:
     return [runs[p["image"]] for p in _nine() if p["image"] in runs]
 
 
+def _timed() -> list[Row]:
+    """The rows whose call is a timing: not resumed from tiles a cut-off run saved (``--work-dir``)."""
+    return [r for r in _ran() if not r.get("resumed_tiles")]
+
+
 def call_ratio(row: Row) -> float:
     """A row's whole call over 1800 reference iterations (the smaller timing where the two are disturbed)."""
     return float(row["call_s"]) / (REF_ITERS * ref_s(row))
@@ -90,9 +95,11 @@ def default_table() -> str:
         if r is None:
             body.append([name, size, "not run yet", "", "", f"{paper[name]:.2f}", "", earlier, "", "", "", "", ""])
             continue
+        timing = ([f"{r['call_s'] / 60:.1f}", _call_ratio_cell(r), f"{cores(r):.2f}"] if not r.get("resumed_tiles")
+                  else [f"resumed ({r['resumed_tiles']} tiles from a cut-off run): not a timing", "—", "—"])
         body.append([name, size, _tiling(r), r["precision"], f"{r['psnr']:.2f}", f"{paper[name]:.2f}",
-                     f"{r['psnr'] - paper[name]:+.2f}", earlier, r["iterations"], f"{r['call_s'] / 60:.1f}",
-                     _call_ratio_cell(r), f"{cores(r):.2f}", f"{_load(r):.2f}" + (" (shared)" if busy(r) else "")])
+                     f"{r['psnr'] - paper[name]:+.2f}", earlier, r["iterations"], *timing,
+                     f"{_load(r):.2f}" + (" (shared)" if busy(r) else "")])
     ran = _ran()
     if len(ran) > 1:
         body.append([f"**mean ({len(ran)})**", "", "", "", f"**{_mean_psnr():.2f}**", f"{_paper_mean():.2f}",
@@ -135,7 +142,7 @@ def _below_floor() -> int:
 
 
 def _ratios() -> list[float]:
-    return [call_ratio(r) for r in _ran()]
+    return [call_ratio(r) for r in _timed()]
 
 
 def _all_ran() -> bool:
@@ -184,15 +191,15 @@ def speed_verdict() -> str:
 
 def _minutes_512() -> float:
     """The whole call's median wall time over the 512x512 images run, in minutes."""
-    return median(r["call_s"] for r in _ran() if list(r["size"]) == [512, 512]) / 60
+    return median(r["call_s"] for r in _timed() if list(r["size"]) == [512, 512]) / 60
 
 
 def minutes_512_note() -> str:
     """The minutes for a 512x512 photo, in a sentence, or that none has run yet."""
-    n = sum(list(r["size"]) == [512, 512] for r in _ran())
+    n = sum(list(r["size"]) == [512, 512] for r in _timed())
     if not n:
         return "No 512x512 image has run yet."
-    shared = sum(busy(r) for r in _ran() if list(r["size"]) == [512, 512])
+    shared = sum(busy(r) for r in _timed() if list(r["size"]) == [512, 512])
     tail = f"; {shared} of them on a shared machine, so the minutes are inflated" if shared else ""
     return (f"A 512x512 photo takes {_minutes_512():.1f} minutes at {_ran()[0]['threads']} threads (the median call "
             f"over the 512x512 images run, {n} of them{tail}).")
@@ -351,11 +358,11 @@ VALUES: dict[str, Callable[[], Any]] = {
     "speed3_ratio_above_max": lambda: sum(x > TARGET_MAX_RATIO for x in _ratios()),
     "speed3_median_over_target": lambda: median(_ratios()) / TARGET_MEDIAN_RATIO,
     "speed3_minutes_512": _minutes_512,
-    "speed3_images_512": lambda: sum(list(r["size"]) == [512, 512] for r in _ran()),
+    "speed3_images_512": lambda: sum(list(r["size"]) == [512, 512] for r in _timed()),
     "speed3_minutes_512_note": minutes_512_note,
     "speed3_busy_runs": lambda: sum(busy(r) for r in _ran()),
-    "speed3_cores_min": lambda: min(cores(r) for r in _ran()),
-    "speed3_cores_max": lambda: max(cores(r) for r in _ran()),
+    "speed3_cores_min": lambda: min(cores(r) for r in _timed()),
+    "speed3_cores_max": lambda: max(cores(r) for r in _timed()),
     "speed3_precision_note": precision_note,
     "speed3_disturbed_runs": lambda: sum(disturbed(r) for r in _ran()),
     "speed3_quality_verdict": quality_verdict,
