@@ -95,7 +95,9 @@ def resolve(problem: Problem, s: FitSettings) -> Resolved:
         if not entry.takes_image_input:
             raise ConfigError(f"network {net_name!r} takes its own coarse input; it cannot take an image as input")
         fit = fit.updated(input_depth=int(net_input.shape[1]), input_type="noise")
-    if torch_device.type != "cpu" and fit.channels_last and precision == "fp32":
+    if fit.channels_last and precision == "fp32":  # the layout pays with bf16 on a CPU only: in float32 it
+        # ran 1.24-1.48x slower per iteration on a 2-core AMD EPYC (160-512 pixels, grey; CUDA likewise)
+        # (benchmarks/studies/layout_time.py, benchmarks/results/layout_time_fp32_grey.json)
         fit = fit.updated(channels_last=False)
     stop = auto_stop(s.stop, problem, entry)
     return Resolved(preset_name, net_name, entry, net_config, fit, precision, torch_device, threads, stop,
