@@ -1,5 +1,5 @@
-"""Helpers shared by the benchmark scripts: the data folder, crops, the metadata a results file carries, and the
-Markdown table writer.
+"""Helpers shared by the benchmark scripts: the data folder, crops, the metadata a results file carries, the
+Markdown table writer, and the device scripts' pool of child processes.
 
 A product script (``python benchmarks/NAME.py``) imports this as ``common``: Python puts the script's folder
 first on ``sys.path``. A study (``python benchmarks/studies/NAME.py``) does too, after ``import _path``
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator, Sequence
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +135,35 @@ def mcmaster_noisy(clean: np.ndarray, name: str, sigma: float = 25) -> np.ndarra
     rng = np.random.default_rng([int(sigma), int(name)])
     noisy = np.round(clean.astype(np.float64) + sigma * rng.standard_normal(clean.shape))
     return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def run_jobs(queue: list[Any], start: Callable[[Any], subprocess.Popen[bytes]],
+             finish: Callable[[Any, int], bool], *, jobs: int, deadline: float) -> list[Any]:
+    """Run the items of ``queue`` as child processes, at most ``jobs`` at once (the device scripts' pool).
+
+    ``start(item)`` launches one; ``finish(item, returncode)`` takes its end and says whether it succeeded. No item
+    starts that would end more than ``deadline`` seconds from now by the median time of those that succeeded, and
+    those still running then are killed (what they would have written is lost). Returns the items not started.
+    """
+    t0 = time.perf_counter()
+    running: dict[subprocess.Popen[bytes], tuple[Any, float]] = {}
+    took: list[float] = []
+    while queue or running:
+        left = deadline - (time.perf_counter() - t0)
+        expected = float(np.median(took)) if took else 0.0
+        if left <= 0:  # the hard end: what runs now is lost, what finished is saved
+            for proc in running:
+                proc.kill()
+            print(f"deadline: stopped {[item for item, _ in running.values()]}", flush=True)
+            break
+        while queue and len(running) < jobs and left > 1.1 * expected:
+            item = queue.pop(0)
+            running[start(item)] = (item, time.perf_counter())
+        if not running:
+            break
+        time.sleep(1)
+        for proc in [p for p in running if p.poll() is not None]:
+            item, started = running.pop(proc)
+            if finish(item, proc.returncode):
+                took.append(time.perf_counter() - started)
+    return queue

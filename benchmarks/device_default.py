@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from common import ROOT, centre_crop, mcmaster_noisy
+from common import ROOT, centre_crop, mcmaster_noisy, run_jobs
 
 NINE = ["kodim03", "lena", "peppers", "kodim02", "kodim01", "baboon", "kodim12", "F16", "hill"]
 MCMASTER = [str(i) for i in range(1, 19)]
@@ -175,37 +175,28 @@ def main() -> None:
         done = {r["image"] for r in rows[which]}
         names = NINE if which == "nine" else MCMASTER
         queue += [(which, n) for n in names if n not in done and (args.images is None or n in args.images)]
-    running: dict[subprocess.Popen[bytes], tuple[str, str, float, Path]] = {}
-    took: list[float] = []
-    while queue or running:
-        left = args.deadline - (time.perf_counter() - t0)
-        expected = float(np.median(took)) if took else 0.0
-        if left <= 0:  # the hard end: what runs now is lost, what finished is saved
-            for proc in running:
-                proc.kill()
-            print(f"deadline: stopped {[v[:2] for v in running.values()]}", flush=True)
-            break
-        while queue and len(running) < args.jobs and left > 1.1 * expected:
-            which, name = queue.pop(0)
-            part = args.out / f"part_{which}_{name}.json"
-            cmd = [sys.executable, __file__, "--one", which, name, "--json", str(part), "--data", str(args.data),
-                   "--device", args.device] + (["--no-tf32"] if args.no_tf32 else [])
-            cmd += [] if args.num_iter is None else ["--num-iter", str(args.num_iter)]
-            cmd += [] if args.crop is None else ["--crop", str(args.crop)]
-            proc = subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"})
-            running[proc] = (which, name, time.perf_counter(), part)
-        if not running:
-            break
-        time.sleep(1)
-        for proc in [p for p in running if p.poll() is not None]:
-            which, name, started, part = running.pop(proc)
-            if proc.returncode == 0 and part.exists():
-                row = {**json.loads(part.read_text()), "jobs_at_once": args.jobs}
-                took.append(time.perf_counter() - started)
-                rows[which].append(row)
-                merge(args.out, which, rows[which], meta)
-            else:
-                print(f"{which} {name}: failed ({proc.returncode})", flush=True)
+
+    def start(item: tuple[str, str]) -> subprocess.Popen[bytes]:
+        which, name = item
+        part = args.out / f"part_{which}_{name}.json"
+        part.unlink(missing_ok=True)
+        cmd = [sys.executable, __file__, "--one", which, name, "--json", str(part), "--data", str(args.data),
+               "--device", args.device] + (["--no-tf32"] if args.no_tf32 else [])
+        cmd += [] if args.num_iter is None else ["--num-iter", str(args.num_iter)]
+        cmd += [] if args.crop is None else ["--crop", str(args.crop)]
+        return subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+    def finish(item: tuple[str, str], returncode: int) -> bool:
+        which, name = item
+        part = args.out / f"part_{which}_{name}.json"
+        if returncode != 0 or not part.exists():
+            print(f"{which} {name}: failed ({returncode})", flush=True)
+            return False
+        rows[which].append({**json.loads(part.read_text()), "jobs_at_once": args.jobs})
+        merge(args.out, which, rows[which], meta)
+        return True
+
+    queue = run_jobs(queue, start, finish, jobs=args.jobs, deadline=args.deadline - (time.perf_counter() - t0))
     for which, got in rows.items():
         if got:
             mean = sum(r["psnr"] for r in got) / len(got)

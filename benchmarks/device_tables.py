@@ -32,9 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from common import DATA, ROOT
+from common import DATA, ROOT, run_jobs
 from deepprior.tasks.denoise import DENOISE_IMAGES
 from deepprior.tasks.inpaint import PIXEL_IMAGES
 
@@ -122,35 +120,25 @@ def main() -> None:
     queue = [(name, image) for name in args.tables for image in TABLES[name].images(args.data)
              if (args.images is None or image in args.images)
              and not (args.out / "parts" / f"{name}_{image}.json").exists()]
-    running: dict[subprocess.Popen[bytes], tuple[str, str, float]] = {}
-    took: list[float] = []
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(
         [str(ROOT / "src"), str(ROOT / "benchmarks"), os.environ.get("PYTHONPATH", "")])}
-    while queue or running:
-        left = args.deadline - (time.perf_counter() - t0)
-        expected = float(np.median(took)) if took else 0.0
-        if left <= 0:  # the hard end: what runs now is lost, what finished is saved
-            for proc in running:
-                proc.kill()
-            print(f"deadline: stopped {[v[:2] for v in running.values()]}", flush=True)
-            break
-        while queue and len(running) < args.jobs and left > 1.1 * expected:
-            name, image = queue.pop(0)
-            part = args.out / "parts" / f"{name}_{image}.json"
-            log = (args.out / "parts" / f"{name}_{image}.log").open("wb")
-            proc = subprocess.Popen(command(name, image, part, args), env=env, stdout=log, stderr=subprocess.STDOUT)
-            running[proc] = (name, image, time.perf_counter())
-        if not running:
-            break
-        time.sleep(1)
-        for proc in [p for p in running if p.poll() is not None]:
-            name, image, started = running.pop(proc)
-            if proc.returncode == 0 and (args.out / "parts" / f"{name}_{image}.json").exists():
-                took.append(time.perf_counter() - started)
-                merge(name, args.out, args.data)
-                print(f"{name} {image}: done in {took[-1]:.0f} s", flush=True)
-            else:
-                print(f"{name} {image}: failed ({proc.returncode}); see parts/{name}_{image}.log", flush=True)
+
+    def start(item: tuple[str, str]) -> subprocess.Popen[bytes]:
+        name, image = item
+        part = args.out / "parts" / f"{name}_{image}.json"
+        with (args.out / "parts" / f"{name}_{image}.log").open("wb") as log:  # the child keeps its own copy
+            return subprocess.Popen(command(name, image, part, args), env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def finish(item: tuple[str, str], returncode: int) -> bool:
+        name, image = item
+        if returncode != 0 or not (args.out / "parts" / f"{name}_{image}.json").exists():
+            print(f"{name} {image}: failed ({returncode}); see parts/{name}_{image}.log", flush=True)
+            return False
+        merge(name, args.out, args.data)
+        print(f"{name} {image}: done at {time.perf_counter() - t0:.0f} s", flush=True)
+        return True
+
+    queue = run_jobs(queue, start, finish, jobs=args.jobs, deadline=args.deadline)
     print(f"{time.perf_counter() - t0:.0f} s in all; not started: {queue}", flush=True)
 
 
