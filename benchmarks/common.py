@@ -148,12 +148,21 @@ def run_jobs(queue: list[Any], start: Callable[[Any], subprocess.Popen[bytes]],
     t0 = time.perf_counter()
     running: dict[subprocess.Popen[bytes], tuple[Any, float]] = {}
     took: list[float] = []
+
+    def collect() -> None:
+        for proc in [p for p in running if p.poll() is not None]:
+            item, started = running.pop(proc)
+            if finish(item, proc.returncode):
+                took.append(time.perf_counter() - started)
+
     while queue or running:
+        collect()  # before the deadline's check: what ended in the last second is kept
         left = deadline - (time.perf_counter() - t0)
         expected = float(np.median(took)) if took else 0.0
         if left <= 0:  # the hard end: what runs now is lost, what finished is saved
             for proc in running:
                 proc.kill()
+                proc.wait()
             print(f"deadline: stopped {[item for item, _ in running.values()]}", flush=True)
             break
         while queue and len(running) < jobs and left > 1.1 * expected:
@@ -162,8 +171,4 @@ def run_jobs(queue: list[Any], start: Callable[[Any], subprocess.Popen[bytes]],
         if not running:
             break
         time.sleep(1)
-        for proc in [p for p in running if p.poll() is not None]:
-            item, started = running.pop(proc)
-            if finish(item, proc.returncode):
-                took.append(time.perf_counter() - started)
     return queue

@@ -58,11 +58,13 @@ def _build(case: SpeedCase, size: int, channels: int, device: torch.device, iter
     from ..nets import get_entry
     from ..physics import Identity
     from ..presets import TaskInfo
+    from ..restore.resolve import with_layout
     from ..tasks import resolve_preset
 
     preset = resolve_preset(case.preset, TaskInfo(task="denoise", sigma=25))
     precision = resolve_precision(case.precision, preset.precision, device)
-    cfg: FitConfig = preset.fit.updated(num_iter=iters, precision=precision, compile=case.compile or None)
+    cfg: FitConfig = with_layout(preset.fit, precision).updated(num_iter=iters, precision=precision,
+                                                                compile=case.compile or None)
     torch.manual_seed(seed)
     net = get_entry(preset.net).builder(cfg.input_depth, channels, preset.net_config)
     y = torch.rand((1, channels, size, size), generator=torch.Generator().manual_seed(seed))

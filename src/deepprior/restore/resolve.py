@@ -65,6 +65,17 @@ def auto_stop(requested: str, problem: Problem, entry: NetEntry) -> str:
     return entry.auto_stop if entry.auto_stop is not None else problem.auto_stop
 
 
+def with_layout(fit: FitConfig, precision: str) -> FitConfig:
+    """``fit`` with channels-last kept only in reduced precision.
+
+    The `fast` presets ask for channels-last, which pays with bfloat16 on CPUs that compute it natively. In
+    float32 it ran 1.24-1.48x slower per iteration on a CPU (a 2-core AMD EPYC with AVX2, `fast`'s network on
+    grey images of 160-512 pixels: ``benchmarks/studies/layout_time.py``), and on CUDA it was dropped in float32
+    before that measurement (not timed here).
+    """
+    return fit.updated(channels_last=False) if fit.channels_last and precision == "fp32" else fit
+
+
 def resolve(problem: Problem, s: FitSettings) -> Resolved:
     """Resolve the fit's settings ``s`` (parsed: :func:`~deepprior.restore.settings.parse_settings`) for
     ``problem``.
@@ -95,10 +106,7 @@ def resolve(problem: Problem, s: FitSettings) -> Resolved:
         if not entry.takes_image_input:
             raise ConfigError(f"network {net_name!r} takes its own coarse input; it cannot take an image as input")
         fit = fit.updated(input_depth=int(net_input.shape[1]), input_type="noise")
-    if fit.channels_last and precision == "fp32":  # the layout pays with bf16 on a CPU only: in float32 it
-        # ran 1.24-1.48x slower per iteration on a 2-core AMD EPYC (160-512 pixels, grey; CUDA likewise)
-        # (benchmarks/studies/layout_time.py, benchmarks/results/layout_time_fp32_grey.json)
-        fit = fit.updated(channels_last=False)
+    fit = with_layout(fit, precision)
     stop = auto_stop(s.stop, problem, entry)
     return Resolved(preset_name, net_name, entry, net_config, fit, precision, torch_device, threads, stop,
                     s.stop, seed, net_input)
