@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -166,3 +167,24 @@ def test_a_table_resumes_from_its_json_and_refuses_other_settings(fake_data, tmp
     assert other.exit_code != 0 and "were run with seed 0, not 1" in other.output
     lone = CliRunner().invoke(cli, ["bench", "pixels", "--quick", "--data", str(fake_data), "--resume"])
     assert lone.exit_code != 0 and "--resume needs --json" in lone.output
+
+
+def test_pixels_black_in_the_ground_truth_are_scored_apart(tmp_path):
+    """A black pixel reads as missing from the masked file, kept or not: a second PSNR leaves those out."""
+    from deepprior.tasks.inpaint import pixel_cases
+
+    grey = np.maximum(data.camera()[200:232, 200:232], 1)
+    grey[0] = 0  # a black first row, as peppers256's
+    keep = np.random.default_rng(1).random(grey.shape) > 0.5
+    d = tmp_path / "dip-paper" / "pixels50"
+    _save(d / f"{PIXEL_IMAGES[0]}_GT.png", grey)
+    _save(d / f"{PIXEL_IMAGES[0]}_masked.png", np.where(keep, grey, 0).astype(np.uint8))
+    cfg = BenchConfig(table="pixels", data=tmp_path, limit=1)
+    case = next(pixel_cases(cfg, tmp_path))
+    assert case.ambiguous is not None and case.ambiguous.sum() == 32 and case.ambiguous[0].all()
+    filled = case.reference.copy()
+    filled[0] = 0.5  # right everywhere but on the black row, which the input cannot tell
+    got = score(case, filled)
+    assert got["psnr"] < 30 and got["psnr_unambiguous"] == float("inf")
+    plain = score(dataclasses.replace(case, ambiguous=None), filled)
+    assert "psnr_unambiguous" not in plain

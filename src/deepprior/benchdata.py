@@ -48,6 +48,9 @@ class Case:
     sigma: float | None = None
     published: dict[str, np.ndarray] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)  # what the task is told beyond the image (noise, level)
+    #: pixels the input cannot tell apart (where a mask is read from the image: black in the input and in the
+    #: ground truth, known or missing alike); where any, a second PSNR leaves them out (``psnr_unambiguous``)
+    ambiguous: np.ndarray | None = None
 
 
 def centre(a: np.ndarray, size: int | None, multiple: int = 1) -> np.ndarray:
@@ -85,4 +88,8 @@ def score(case: Case, image: np.ndarray) -> dict[str, float]:
         if b:
             yx, yr = yx[b:-b, b:-b], yr[b:-b, b:-b]
         return {"psnr": psnr_y(x, case.reference, border=b), "ssim": ssim(yx[:, :, None], yr[:, :, None])}
-    return {"psnr": psnr(x, case.reference), "ssim": ssim(x, case.reference)}
+    out = {"psnr": psnr(x, case.reference), "ssim": ssim(x, case.reference)}
+    if case.ambiguous is not None and case.ambiguous.any():
+        keep = ~case.ambiguous
+        out["psnr_unambiguous"] = psnr(x[keep], case.reference[keep])
+    return out

@@ -158,6 +158,8 @@ def run_table(
             echo(f"{case.group:<12} {case.name:<14} done in the earlier run: kept")
             continue
         row: dict[str, Any] = {"image": case.name, "group": case.group, "size": list(case.reference.shape[:2])}
+        if case.ambiguous is not None:
+            row["ambiguous_pixels"] = int(case.ambiguous.sum())
         if case.scale is None:  # a super-resolution input is smaller than the reference: not scored
             row["input"] = score(case, case.corrupted)
         row["deepprior"] = _dip(case, cfg, table.options(case))
