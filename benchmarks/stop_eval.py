@@ -96,7 +96,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--images", nargs="+", default=["F16", "baboon", "kodim03", "peppers", "hill"])
     ap.add_argument("--conditions", nargs="+", default=list(CONDITIONS))
-    ap.add_argument("--crop", type=int, default=128)
+    ap.add_argument("--crop", type=int, default=128, help="centre crop SIZE x SIZE; 0: the whole image")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--lr", type=float, default=None, help="learning rate (default: the preset's)")
     ap.add_argument("--iters", type=int, default=None, help="iterations (default: the preset's fixed count)")
@@ -104,6 +104,10 @@ def main() -> None:
     ap.add_argument("--markdown", type=Path)
     args = ap.parse_args()
     rows = json.loads(args.json.read_text())["rows"] if args.json.exists() else []
+
+    def crop(a: Any) -> Any:
+        return centre_crop(a, args.crop) if args.crop else a
+
     done = {(r["image"], r["condition"]) for r in rows}
     for cond in args.conditions:
         noise, level = CONDITIONS[cond]
@@ -118,14 +122,14 @@ def main() -> None:
             common = {"stop": "none", "threads": args.threads, "lr": args.lr, "num_iter": cap, "callbacks": observers}
             if noise == "pixels":  # Table 1: the paper's own masked input, grey, its centre crop
                 root = args.data / "dip-paper/pixels50"
-                clean = centre_crop(io.load_image(root / f"{name}_GT.png").pixels, args.crop).mean(axis=2)
-                masked = centre_crop(io.load_image(root / f"{name}_masked.png").pixels, args.crop).mean(axis=2)
+                clean = crop(io.load_image(root / f"{name}_GT.png").pixels).mean(axis=2)
+                masked = crop(io.load_image(root / f"{name}_masked.png").pixels).mean(axis=2)
                 r = api.inpaint(masked[:, :, None], mask=masked != 0, reference=clean[:, :, None], **common)
             else:
                 root = args.data / "dip-paper/denoising/sigma25"
-                clean = centre_crop(io.load_image(root / f"{name}_GT.png").pixels, args.crop)
+                clean = crop(io.load_image(root / f"{name}_GT.png").pixels)
                 noisy = api.degrade(clean, noise=noise, seed=0, **level).image
-                r = api.denoise(noisy, noise=noise, reference=clean, **common, **level)
+                r = api.denoise(noisy, noise=noise, reference=clean, tile=0, **common, **level)
             hist = [h for h in r.fit.history if h["psnr"] is not None]
             best = max(hist, key=lambda h: h["psnr"])
             final = hist[-1]
