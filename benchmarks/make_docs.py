@@ -15,7 +15,7 @@ file holds comes from a placeholder, filled from ``benchmarks/results/``:
 ``{{ NAME }}``
     a table or a figure computed from the results by a small function, named in the ``TABLES`` and ``VALUES``
     of ``docgen.speed``, ``docgen.stopping``, ``docgen.full_size``, ``docgen.studies``, ``docgen.tiles`` and
-    ``docgen.speed3`` and ``docgen.levers``.
+    ``docgen.speed3``, ``docgen.levers`` and ``docgen.whole``.
 
 Any of them may end with a Python format spec after a colon: ``{{ pixels_cap_loss:.2f }}``. A placeholder
 that names nothing known, or a results file that is missing, stops the build with a ``DocsError`` naming the
@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # docgen and common, also when loaded from elsewhere (tests)
 
-from docgen import full_size, levers, speed, speed3, stopping, studies, tiles  # noqa: E402
+from docgen import full_size, levers, speed, speed3, stopping, studies, tiles, whole  # noqa: E402
 from docgen.results import ROOT, field, text  # noqa: E402
 
 FRAGMENTS = ROOT / "docs" / "fragments"
@@ -47,7 +47,7 @@ class DocsError(Exception):
 
 
 #: The modules that name tables and values for the placeholders, one or more sections each.
-SOURCES = (speed, stopping, full_size, studies, tiles, speed3, levers)
+SOURCES = (speed, stopping, full_size, studies, tiles, speed3, levers, whole)
 
 
 def named() -> dict[str, Callable[[], Any]]:
