@@ -15,6 +15,7 @@ from docgen.results import Row, rows, with_companion
 WHOLE = "pixels_full_auto.json"
 CROP = "pixels_crop128_fast.json"
 LAYOUT = "layout_time_fp32_grey.json"
+LAYOUT_COLOUR = "layout_time_fp32_colour.json"
 BLACK = "pixels_black.json"
 #: Table 1's images in the paper's order (``deepprior.tasks.inpaint.PIXEL_IMAGES``).
 ORDER = ("barbara", "boat", "house", "Lena512", "peppers256", "Cameraman256", "couple", "fingerprint", "hill", "man",
@@ -78,11 +79,13 @@ def pixels_black_table() -> str:
 
 
 def layout_time_table() -> str:
-    """Seconds per iteration of `fast` in each memory layout (``studies/layout_time.py``), float32."""
-    body = [[f"{r['size']}x{r['size']}", f"{r['channels_first_s']:.3f}", f"{r['channels_last_s']:.3f}",
-             f"{r['ratio_last_over_first']:.2f}"] for r in rows(LAYOUT)]
-    return table(["grey image", "channels-first s / it", "channels-last s / it", "channels-last / channels-first"],
-                 body)
+    """Seconds per iteration of `fast` in each memory layout (``studies/layout_time.py``), float32, grey and
+    colour."""
+    body = [[f"{r['size']}x{r['size']}", kind, f"{r['channels_first_s']:.3f}", f"{r['channels_last_s']:.3f}",
+             f"{r['ratio_last_over_first']:.2f}"]
+            for name, kind in ((LAYOUT, "grey"), (LAYOUT_COLOUR, "colour")) for r in rows(name)]
+    return table(["image", "channels", "channels-first s / it", "channels-last s / it",
+                  "channels-last / channels-first"], body)
 
 
 def _mean(key: Callable[[Row], float]) -> float:
@@ -118,5 +121,7 @@ VALUES: dict[str, Callable[[], Any]] = {
     "pixels_whole_clear_published_mean": lambda: mean(b for _, b in _clear_pairs()),
     "pixels_whole_clear_gap": lambda: mean(a - b for a, b in _clear_pairs()),
     "pixels_whole_minutes": lambda: sum(r["deepprior"]["seconds"] for r in _whole()) / 60,
+    "layout_colour_tile_saving": lambda: 100 * (1 - 1 / float(
+        next(r for r in rows(LAYOUT_COLOUR) if r["size"] == 160)["ratio_last_over_first"])),
     "pixels_whole_settings": lambda: ", ".join(f"{k} {v}" for k, v in _settings().items()),
 }
