@@ -17,6 +17,7 @@ CROP = "pixels_crop128_fast.json"
 LAYOUT = "layout_time_fp32_grey.json"
 LAYOUT_COLOUR = "layout_time_fp32_colour.json"
 BLACK = "pixels_black.json"
+HOUSE_TO_COUNT = "stop_eval_pixels_whole_house.json"
 #: Table 1's images in the paper's order (``deepprior.tasks.inpaint.PIXEL_IMAGES``).
 ORDER = ("barbara", "boat", "house", "Lena512", "peppers256", "Cameraman256", "couple", "fingerprint", "hill", "man",
          "montage")
@@ -98,6 +99,12 @@ def _clear_pairs() -> list[tuple[float, float]]:
     return [(a, b) for a, b in pairs if a is not None and b is not None]
 
 
+def _house_rules() -> dict[str, Any]:
+    """Where each rule would have stopped house's whole-image fit followed to the count (``stop_eval.py``)."""
+    rules: dict[str, Any] = rows(HOUSE_TO_COUNT)[0]["rules"]
+    return rules
+
+
 def _settings() -> dict[str, Any]:
     """The settings of the whole-image run (the first file's; the ``_b`` file ran the same command on others)."""
     got = _whole()[0]["deepprior"]
@@ -123,5 +130,6 @@ VALUES: dict[str, Callable[[], Any]] = {
     "pixels_whole_minutes": lambda: sum(r["deepprior"]["seconds"] for r in _whole()) / 60,
     "layout_colour_tile_saving": lambda: 100 * (1 - 1 / float(
         next(r for r in rows(LAYOUT_COLOUR) if r["size"] == 160)["ratio_last_over_first"])),
+    "house_whole_count_gain": lambda: _house_rules()["none"]["psnr"] - _house_rules()["holdout"]["psnr"],
     "pixels_whole_settings": lambda: ", ".join(f"{k} {v}" for k, v in _settings().items()),
 }
