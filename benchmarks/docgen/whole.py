@@ -18,7 +18,8 @@ LAYOUT = "layout_time_fp32_grey.json"
 LAYOUT_COLOUR = "layout_time_fp32_colour.json"
 BLACK = "pixels_black.json"
 HOUSE_TO_COUNT = "stop_eval_pixels_whole_house.json"
-#: Table 1's images in the paper's order (``deepprior.tasks.inpaint.PIXEL_IMAGES``).
+#: Table 1's images in the paper's order: a copy of ``deepprior.tasks.inpaint.PIXEL_IMAGES``, as the docs generator
+#: runs without importing the package (tests/test_docs.py).
 ORDER = ("barbara", "boat", "house", "Lena512", "peppers256", "Cameraman256", "couple", "fingerprint", "hill", "man",
          "montage")
 
